@@ -1,0 +1,190 @@
+package dev.tunelab.kernel;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import jdk.jshell.EvalException;
+import jdk.jshell.ExpressionSnippet;
+import jdk.jshell.JShell;
+import jdk.jshell.Snippet;
+import jdk.jshell.SnippetEvent;
+import jdk.jshell.SourceCodeAnalysis;
+import jdk.jshell.SourceCodeAnalysis.Completeness;
+import jdk.jshell.VarSnippet;
+
+/** JShell with state across cells, real result objects, interrupts, completion and docs. */
+public final class Evaluator implements AutoCloseable {
+    /** What a cell produced: the value of its last snippet when that is an expression. */
+    public record Result(boolean hasValue, Object value) {
+        static final Result NONE = new Result(false, null);
+    }
+
+    private final CellExecutionControl control = new CellExecutionControl();
+    private final JShell shell;
+    private final SourceCodeAnalysis analysis;
+    private volatile boolean interrupted;
+
+    public Evaluator() {
+        shell = JShell.builder()
+                .executionEngine(new CellExecutionControl.Provider(control), Map.of())
+                .compilerOptions("-Xlint:none")
+                .build();
+        analysis = shell.sourceCodeAnalysis();
+        // Local execution loads from the kernel's class path; the compiler must see it too.
+        String classPath = System.getProperty("java.class.path", "");
+        if (!classPath.isEmpty()) shell.addToClasspath(classPath);
+    }
+
+    /** Runs a cell snippet by snippet, stopping at the first error. */
+    public Result eval(String code) throws CellException {
+        interrupted = false;
+        control.takeStopped();
+        Result result = Result.NONE;
+        for (String source : snippets(code)) {
+            result = evalSnippet(source);
+            if (interrupted || control.takeStopped()) throw interruptedError();
+        }
+        return result;
+    }
+
+    private Result evalSnippet(String source) throws CellException {
+        List<SnippetEvent> events = shell.eval(source);
+        Result result = Result.NONE;
+        for (SnippetEvent event : events) {
+            if (event.causeSnippet() != null) continue; // updates of dependent snippets
+            if (event.exception() != null) {
+                if (event.exception() instanceof EvalException e && e.getExceptionClassName().equals(ThreadDeath.class.getName())) {
+                    throw interruptedError();
+                }
+                throw ErrorFormat.runtime(event.exception());
+            }
+            Snippet snippet = event.snippet();
+            if (event.status() == Snippet.Status.REJECTED) {
+                throw ErrorFormat.compile(snippet, shell.diagnostics(snippet).collect(Collectors.toList()));
+            }
+            Object value = ResultSlot.take();
+            if (isExpression(snippet)) result = new Result(true, value);
+        }
+        return result;
+    }
+
+    private static boolean isExpression(Snippet snippet) {
+        return snippet instanceof ExpressionSnippet
+                || snippet instanceof VarSnippet && snippet.subKind() == Snippet.SubKind.TEMP_VAR_EXPRESSION_SUBKIND;
+    }
+
+    private static CellException interruptedError() {
+        return new CellException("InterruptedException", "the cell was interrupted");
+    }
+
+    /** Splits a cell into the sources of its snippets, in order. */
+    List<String> snippets(String code) {
+        List<String> sources = new ArrayList<>();
+        String remaining = code;
+        while (!remaining.isBlank()) {
+            SourceCodeAnalysis.CompletionInfo info = analysis.analyzeCompletion(remaining);
+            if (info.completeness() == Completeness.EMPTY) break;
+            if (!info.completeness().isComplete()) {
+                sources.add(remaining); // let the compiler say what is wrong
+                break;
+            }
+            sources.add(info.source());
+            remaining = info.remaining();
+        }
+        return sources;
+    }
+
+    /** Stops the running snippet and the rest of the cell. Called from another thread. */
+    public void interrupt() {
+        interrupted = true;
+        shell.stop();
+    }
+
+    /** Adds jars or class folders (separated by the path separator) for compiling and running. */
+    public void addToClasspath(String path) {
+        shell.addToClasspath(path);
+    }
+
+    public void addToClasspath(List<String> paths) {
+        if (!paths.isEmpty()) addToClasspath(String.join(File.pathSeparator, paths));
+    }
+
+    /** Completions at {@code cursor}: replacement start, end and the candidates. */
+    public record Completions(int start, int end, List<String> matches) {}
+
+    public Completions complete(String code, int cursor) {
+        Located at = locate(code, cursor);
+        int[] anchor = new int[1];
+        List<String> matches = analysis.completionSuggestions(at.source, at.cursor, anchor).stream()
+                .filter(SourceCodeAnalysis.Suggestion::matchesType)
+                .map(SourceCodeAnalysis.Suggestion::continuation)
+                .distinct()
+                .collect(Collectors.toCollection(ArrayList::new));
+        if (matches.isEmpty()) {
+            analysis.completionSuggestions(at.source, at.cursor, anchor).stream()
+                    .map(SourceCodeAnalysis.Suggestion::continuation).distinct().forEach(matches::add);
+        }
+        return new Completions(at.offset + anchor[0], cursor, matches);
+    }
+
+    /** Signatures and javadoc of what is at {@code cursor}, or empty. */
+    public String documentation(String code, int cursor) {
+        Located at = locate(code, cursor);
+        String doc = docs(at.source, at.cursor);
+        if (doc.isEmpty()) { // JShell documents calls; "Math.max|" becomes "Math.max(|"
+            doc = docs(at.source.substring(0, at.cursor) + "(" + at.source.substring(at.cursor), at.cursor + 1);
+        }
+        return doc;
+    }
+
+    private String docs(String source, int cursor) {
+        return analysis.documentation(source, cursor, true).stream()
+                .map(d -> d.javadoc() == null || d.javadoc().isBlank() ? d.signature() : d.signature() + "\n" + d.javadoc())
+                .collect(Collectors.joining("\n\n"));
+    }
+
+    /** "complete", "incomplete" or "invalid", as Jupyter's is_complete asks. */
+    public String completeness(String code) {
+        String remaining = code;
+        while (!remaining.isBlank()) {
+            SourceCodeAnalysis.CompletionInfo info = analysis.analyzeCompletion(remaining);
+            switch (info.completeness()) {
+                case EMPTY: return "complete";
+                case DEFINITELY_INCOMPLETE: case CONSIDERED_INCOMPLETE: return "incomplete";
+                case UNKNOWN: return "invalid";
+                default: remaining = info.remaining();
+            }
+        }
+        return "complete";
+    }
+
+    private record Located(String source, int cursor, int offset) {}
+
+    /** The snippet of a multi-snippet cell that holds the cursor, with the cursor inside it. */
+    private Located locate(String code, int cursor) {
+        int offset = 0;
+        String remaining = code;
+        while (!remaining.isBlank()) {
+            SourceCodeAnalysis.CompletionInfo info = analysis.analyzeCompletion(remaining);
+            if (!info.completeness().isComplete() || info.completeness() == Completeness.EMPTY) break;
+            int consumed = remaining.length() - info.remaining().length();
+            if (offset + consumed >= cursor) break;
+            offset += consumed;
+            remaining = info.remaining();
+        }
+        int end = Math.min(code.length(), Math.max(cursor, offset));
+        return new Located(code.substring(offset, end), end - offset, offset);
+    }
+
+    /** JShell's loader for snippets; null until the first snippet ran. */
+    public ClassLoader snippetLoader() {
+        return control.snippetLoader();
+    }
+
+    @Override
+    public void close() {
+        shell.close();
+    }
+}

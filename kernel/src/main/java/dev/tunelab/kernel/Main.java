@@ -1,0 +1,41 @@
+package dev.tunelab.kernel;
+
+import io.github.spencerpark.jupyter.channels.JupyterConnection;
+import io.github.spencerpark.jupyter.channels.JupyterSocket;
+import io.github.spencerpark.jupyter.kernel.KernelConnectionProperties;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** Entry point: {@code java -cp ... dev.tunelab.kernel.Main <connection-file>}. */
+public final class Main {
+    /**
+     * The base library logs every message at INFO. Logger levels only stick while the logger
+     * is strongly reachable (LogManager holds weak references), so these are kept here.
+     */
+    private static final List<Logger> QUIET = List.of(
+            JupyterSocket.JUPYTER_LOGGER,
+            Logger.getLogger("Loop-Shell-0"), Logger.getLogger("Loop-Shell-1"), Logger.getLogger("Loop-Heartbeat-0"));
+
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 1) {
+            System.err.println("usage: Main <jupyter connection file>");
+            System.exit(2);
+        }
+        Level level = System.getenv("TUNELAB_KERNEL_DEBUG") != null ? Level.INFO : Level.WARNING;
+        QUIET.forEach(l -> l.setLevel(level));
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+
+        var props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
+        var connection = new JupyterConnection(props);
+        var kernel = new TunelabKernel();
+        kernel.becomeHandlerForConnection(connection);
+        connection.connect();
+        connection.waitUntilClose();
+        System.exit(0); // JShell and user threads must not keep a shut-down kernel alive
+    }
+}

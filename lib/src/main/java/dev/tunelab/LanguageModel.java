@@ -1,0 +1,76 @@
+package dev.tunelab;
+
+import dev.tunelab.generate.Generation;
+import dev.tunelab.generate.GenerationConfig;
+import dev.tunelab.generate.Generator;
+import dev.tunelab.io.Tokenizer;
+import dev.tunelab.model.LlamaModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * A model with its tokenizer: what {@link Models#load} returns and what a notebook works with.
+ * Text in, text out; the parts stay reachable for training ({@link #model()}, {@link #tokenizer()}).
+ */
+public final class LanguageModel implements AutoCloseable {
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+
+    public LanguageModel(LlamaModel model, Tokenizer tokenizer) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Continues one prompt. */
+    public Generation generate(String prompt, GenerationConfig config) {
+        return generate(List.of(prompt), config).get(0);
+    }
+
+    /** Continues a batch of prompts together (left-padded, one forward pass per new token). */
+    public List<Generation> generate(List<String> prompts, GenerationConfig config) {
+        List<long[]> ids = prompts.stream().map(p -> tokenizer.encode(p)).toList();
+        return generator().generate(ids, config);
+    }
+
+    /** A generator for token ids that stops at this tokenizer's EOS and decodes with it. */
+    public Generator generator() {
+        long eos = tokenizer.eosId().orElse(model.config().eosTokenId());
+        long pad = tokenizer.padId().orElse(eos);
+        return new Generator(model, eos, pad, ids -> tokenizer.decode(ids, true));
+    }
+
+    /** Saves weights and config.json, and copies the tokenizer files next to them. */
+    public void save(Path dir) throws IOException {
+        model.save(dir);
+        Path source = tokenizer.file().toAbsolutePath().getParent();
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
+            Path from = source.resolve(f);
+            Path to = dir.resolve(f);
+            if (Files.exists(from) && !Files.isSameFile(source, dir.toAbsolutePath())) {
+                Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return model + " + tokenizer(vocab=" + tokenizer.vocabSize() + ")";
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        tokenizer.close();
+    }
+}

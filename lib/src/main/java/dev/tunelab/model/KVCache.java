@@ -1,0 +1,69 @@
+package dev.tunelab.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Keys and values of every layer for the positions seen so far, so that each generation step
+ * only runs the newest token through the model. Buffers are allocated once for the whole
+ * sequence and filled in place.
+ */
+public final class KVCache implements AutoCloseable {
+    private final NDManager manager;
+    private final NDArray[] keys; // per layer (B, kv_heads, capacity, head_dim)
+    private final NDArray[] values; // per layer (B, kv_heads, capacity, head_dim)
+    private final int capacity;
+    private int length;
+
+    public KVCache(NDManager parent, LlamaConfig config, int batch, int capacity, DataType dtype) {
+        this.manager = parent.newSubManager();
+        this.capacity = capacity;
+        Shape shape = new Shape(batch, config.numKeyValueHeads(), capacity, config.headDim());
+        keys = new NDArray[config.numHiddenLayers()];
+        values = new NDArray[config.numHiddenLayers()];
+        for (int l = 0; l < keys.length; l++) {
+            keys[l] = manager.zeros(shape, dtype);
+            values[l] = manager.zeros(shape, dtype);
+        }
+    }
+
+    /** Positions already cached. */
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * Stores this step's keys and values (B, kv_heads, T, head_dim) for a layer and returns all
+     * cached ones including them. The last layer advances the length.
+     */
+    NDArray[] append(int layer, NDArray k, NDArray v) {
+        int t = (int) k.getShape().get(2);
+        if (length + t > capacity) {
+            throw new IllegalStateException("KV cache full: " + length + " + " + t + " > capacity " + capacity);
+        }
+        NDIndex slot = new NDIndex(":, :, {}:{}", length, length + t);
+        keys[layer].set(slot, k);
+        values[layer].set(slot, v);
+        NDIndex upTo = new NDIndex(":, :, :{}", length + t);
+        NDArray[] out = {keys[layer].get(upTo), values[layer].get(upTo)};
+        for (NDArray a : out) {
+            a.attach(k.getManager()); // views for this step only: freed with the step's manager
+        }
+        if (layer == keys.length - 1) {
+            length += t;
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,352 @@
+package dev.tunelab.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.tunelab.io.SafeTensors;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A Llama-family causal language model (Llama 2/3, Mistral, Qwen2, SmolLM, TinyLlama shapes):
+ * token embedding, N pre-norm decoder layers (RMSNorm, RoPE attention with GQA, SwiGLU MLP),
+ * final norm, and an LM head that may share the embedding matrix.
+ *
+ * <p>Parameters are named exactly as in Hugging Face checkpoints, so loading and saving is a map
+ * from names to tensors. The model owns an {@link NDManager} for its weights; close the model to
+ * free them.
+ */
+public final class LlamaModel extends Module implements AutoCloseable {
+    private static final String WEIGHTS_FILE = "model.safetensors";
+
+    private final LlamaConfig config;
+    private final NDManager manager;
+    private final DataType dtype;
+    private final Rotary rotary;
+
+    private LlamaModel(LlamaConfig config, NDManager manager, DataType dtype, Map<String, NDArray> weights) {
+        this.config = config;
+        this.manager = manager;
+        this.dtype = dtype;
+        this.rotary = new Rotary(manager, config, dtype);
+
+        Module body = addChild("model", new Body());
+        body.addChild("embed_tokens", new Embedding(take(weights, "model.embed_tokens.weight")));
+        ModuleList<DecoderLayer> layers = body.addChild("layers", new ModuleList<>());
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            Attention attention = new Attention(
+                    dense(weights, p + "self_attn.q_proj", config.attentionBias()),
+                    dense(weights, p + "self_attn.k_proj", config.attentionBias()),
+                    dense(weights, p + "self_attn.v_proj", config.attentionBias()),
+                    dense(weights, p + "self_attn.o_proj", config.attentionOutputBias()),
+                    config, i);
+            Mlp mlp = new Mlp(
+                    dense(weights, p + "mlp.gate_proj", config.mlpBias()),
+                    dense(weights, p + "mlp.up_proj", config.mlpBias()),
+                    dense(weights, p + "mlp.down_proj", config.mlpBias()));
+            layers.add(new DecoderLayer(
+                    new RMSNorm(take(weights, p + "input_layernorm.weight"), config.rmsNormEps()),
+                    attention,
+                    new RMSNorm(take(weights, p + "post_attention_layernorm.weight"), config.rmsNormEps()),
+                    mlp));
+        }
+        body.addChild("norm", new RMSNorm(take(weights, "model.norm.weight"), config.rmsNormEps()));
+        if (!config.tieWordEmbeddings()) {
+            addChild("lm_head", new Dense(take(weights, "lm_head.weight"), null));
+        }
+    }
+
+    /** The container named "model" in Hugging Face checkpoints. */
+    private static final class Body extends Module {}
+
+    // ---- construction -------------------------------------------------------------------
+
+    /** A freshly initialised model: N(0, initializer_range) for matrices, ones for norms (as transformers does). */
+    public static LlamaModel create(LlamaConfig config, long seed) {
+        return create(config, seed, ai.djl.engine.Engine.getInstance().defaultDevice(), DataType.FLOAT32);
+    }
+
+    public static LlamaModel create(LlamaConfig config, long seed, Device device, DataType dtype) {
+        NDManager manager = NDManager.newBaseManager(device);
+        Random random = new Random(seed);
+        Map<String, NDArray> weights = new LinkedHashMap<>();
+        expectedShapes(config).forEach((name, shape) -> {
+            float[] v = new float[(int) shape.size()];
+            if (name.endsWith("norm.weight")) {
+                java.util.Arrays.fill(v, 1f);
+            } else if (!name.endsWith(".bias")) {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (random.nextGaussian() * config.initializerRange());
+                }
+            }
+            weights.put(name, manager.create(v, shape).toType(dtype, false));
+        });
+        return new LlamaModel(config, manager, dtype, weights);
+    }
+
+    /** Loads {@code config.json} and the safetensors weights (single file or sharded) of a directory. */
+    public static LlamaModel load(Path dir) throws IOException {
+        return load(dir, ai.djl.engine.Engine.getInstance().defaultDevice(), DataType.FLOAT32);
+    }
+
+    public static LlamaModel load(Path dir, Device device, DataType dtype) throws IOException {
+        LlamaConfig config = LlamaConfig.load(dir.resolve("config.json"));
+        NDManager manager = NDManager.newBaseManager(device);
+        try {
+            Map<String, NDArray> loaded = SafeTensors.loadAll(manager, dir);
+            Map<String, Shape> expected = expectedShapes(config);
+            Map<String, NDArray> weights = new LinkedHashMap<>();
+            Set<String> problems = new TreeSet<>();
+            for (var e : expected.entrySet()) {
+                NDArray w = loaded.remove(e.getKey());
+                if (w == null) {
+                    problems.add("missing tensor '" + e.getKey() + "' " + e.getValue());
+                } else if (!w.getShape().equals(e.getValue())) {
+                    problems.add("tensor '" + e.getKey() + "' has shape " + w.getShape() + ", config.json implies " + e.getValue());
+                } else {
+                    weights.put(e.getKey(), w.getDataType() == dtype ? w : w.toType(dtype, false));
+                }
+            }
+            // Checkpoints of tied models sometimes still carry lm_head; buffers like inv_freq are recomputed.
+            loaded.keySet().removeIf(k -> k.endsWith("rotary_emb.inv_freq")
+                    || (config.tieWordEmbeddings() && k.equals("lm_head.weight")));
+            loaded.keySet().forEach(k -> problems.add("unexpected tensor '" + k + "'"));
+            if (!problems.isEmpty()) {
+                throw new IOException(dir + ": weights do not match config.json: " + String.join("; ", problems));
+            }
+            return new LlamaModel(config, manager, dtype, weights);
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** Writes {@code config.json} and {@code model.safetensors} in Hugging Face's layout. */
+    public void save(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        namedParameters().forEach((name, p) -> tensors.put(name, p.data()));
+        SafeTensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
+        config.save(dir.resolve("config.json"));
+    }
+
+    /** Every weight's Hugging Face name and shape, in checkpoint order. */
+    public static Map<String, Shape> expectedShapes(LlamaConfig c) {
+        Map<String, Shape> s = new LinkedHashMap<>();
+        long h = c.hiddenSize();
+        long q = (long) c.numAttentionHeads() * c.headDim();
+        long kv = (long) c.numKeyValueHeads() * c.headDim();
+        long f = c.intermediateSize();
+        s.put("model.embed_tokens.weight", new Shape(c.vocabSize(), h));
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            s.put(p + "input_layernorm.weight", new Shape(h));
+            linearShapes(s, p + "self_attn.q_proj", q, h, c.attentionBias());
+            linearShapes(s, p + "self_attn.k_proj", kv, h, c.attentionBias());
+            linearShapes(s, p + "self_attn.v_proj", kv, h, c.attentionBias());
+            linearShapes(s, p + "self_attn.o_proj", h, q, c.attentionOutputBias());
+            s.put(p + "post_attention_layernorm.weight", new Shape(h));
+            linearShapes(s, p + "mlp.gate_proj", f, h, c.mlpBias());
+            linearShapes(s, p + "mlp.up_proj", f, h, c.mlpBias());
+            linearShapes(s, p + "mlp.down_proj", h, f, c.mlpBias());
+        }
+        s.put("model.norm.weight", new Shape(h));
+        if (!c.tieWordEmbeddings()) {
+            s.put("lm_head.weight", new Shape(c.vocabSize(), h));
+        }
+        return s;
+    }
+
+    private static void linearShapes(Map<String, Shape> s, String name, long out, long in, boolean bias) {
+        s.put(name + ".weight", new Shape(out, in));
+        if (bias) {
+            s.put(name + ".bias", new Shape(out));
+        }
+    }
+
+    private static NDArray take(Map<String, NDArray> weights, String name) {
+        NDArray w = weights.get(name);
+        if (w == null) {
+            throw new IllegalStateException("no weight " + name);
+        }
+        return w;
+    }
+
+    private static Dense dense(Map<String, NDArray> weights, String name, boolean bias) {
+        return new Dense(take(weights, name + ".weight"), bias ? take(weights, name + ".bias") : null);
+    }
+
+    // ---- forward ------------------------------------------------------------------------
+
+    /** Logits (B, T, vocab) for token ids (B, T) without padding, positions 0..T-1. */
+    public NDArray forward(NDArray inputIds) {
+        return forward(inputIds, null, null, null);
+    }
+
+    /**
+     * Logits (B, T, vocab).
+     *
+     * @param inputIds (B, T) int64
+     * @param attentionMask (B, S) 1 for real tokens, 0 for padding, over cached + new positions; null = all real
+     * @param positionIds (B, T) int64; null = cached length .. cached length + T - 1
+     * @param cache keys/values of earlier positions, extended in place; null = no cache
+     */
+    public NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KVCache cache) {
+        return logits(hidden(inputIds, attentionMask, positionIds, cache));
+    }
+
+    /** Final hidden states (B, T, hidden) after the last norm: what the LM head, reward and value heads read. */
+    public NDArray hidden(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KVCache cache) {
+        return hiddenFromEmbeddings(embed(inputIds), attentionMask, positionIds, cache);
+    }
+
+    /** Token embeddings (B, T, hidden); prompt tuning prepends learned vectors to these. */
+    public NDArray embed(NDArray inputIds) {
+        return embedTokens().forward(inputIds);
+    }
+
+    /** The decoder stack on given input embeddings (B, T, hidden). */
+    public NDArray hiddenFromEmbeddings(NDArray x, NDArray attentionMask, NDArray positionIds, KVCache cache) {
+        NDManager m = x.getManager();
+        long b = x.getShape().get(0);
+        int t = (int) x.getShape().get(1);
+        int past = cache == null ? 0 : cache.length();
+        if (positionIds == null) {
+            positionIds = m.arange(past, past + t).toType(DataType.INT64, false).expandDims(0);
+        }
+        NDArray[] cosSin = rotary.at(positionIds);
+        NDArray mask = attentionBias(m, attentionMask, t, past, x.getDataType());
+        ModuleList<DecoderLayer> layers = body().child("layers");
+        for (int i = 0; i < layers.size(); i++) {
+            x = layers.get(i).forward(x, cosSin[0], cosSin[1], mask, cache);
+        }
+        return body().<RMSNorm>child("norm").forward(x);
+    }
+
+    /** hidden (B, T, hidden) -> logits (B, T, vocab). */
+    public NDArray logits(NDArray hidden) {
+        if (config.tieWordEmbeddings()) {
+            return ai.djl.nn.core.Linear.linear(hidden, embedTokens().weight().data(), null).head();
+        }
+        return this.<Linear>child("lm_head").forward(hidden);
+    }
+
+    /**
+     * Additive mask (B or 1, 1, T, S): 0 where query i may attend key j (j at or before its own
+     * position and not padding), a large negative number elsewhere.
+     */
+    static NDArray attentionBias(NDManager m, NDArray attentionMask, int t, int past, DataType dtype) {
+        int s = past + t;
+        // fp16 cannot hold -1e9; two masks adding up must stay finite.
+        float blocked = dtype == DataType.FLOAT16 ? -30000f : -1e9f;
+        float[] causal = new float[t * s];
+        for (int i = 0; i < t; i++) {
+            for (int j = past + i + 1; j < s; j++) {
+                causal[i * s + j] = blocked;
+            }
+        }
+        NDArray bias = m.create(causal, new Shape(1, 1, t, s)).toType(dtype, false);
+        if (attentionMask != null) {
+            long b = attentionMask.getShape().get(0);
+            NDArray padding = attentionMask.toType(dtype, false).neg().add(1).mul(blocked).reshape(b, 1, 1, s);
+            bias = bias.add(padding);
+        }
+        return bias;
+    }
+
+    // ---- parameters ---------------------------------------------------------------------
+
+    private Module body() {
+        return child("model");
+    }
+
+    public Embedding embedTokens() {
+        return body().child("embed_tokens");
+    }
+
+    public ModuleList<DecoderLayer> layers() {
+        return body().child("layers");
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public DataType dtype() {
+        return dtype;
+    }
+
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    /** Parameters that receive gradients. */
+    public Map<String, Parameter> trainableParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        namedParameters().forEach((n, p) -> {
+            if (p.trainable()) {
+                out.put(n, p);
+            }
+        });
+        return out;
+    }
+
+    /** Freezes every parameter (for adapters: they then unfreeze only their own). */
+    public void freeze() {
+        namedParameters().values().forEach(p -> p.setTrainable(false));
+    }
+
+    public long parameterCount() {
+        return namedParameters().values().stream().mapToLong(Parameter::size).sum();
+    }
+
+    public long trainableParameterCount() {
+        return trainableParameters().values().stream().mapToLong(Parameter::size).sum();
+    }
+
+    /** Copies every parameter value from another model with the same names and shapes. */
+    public void copyWeightsFrom(LlamaModel other) {
+        Map<String, Parameter> theirs = other.namedParameters();
+        Set<String> missing = new HashSet<>();
+        namedParameters().forEach((n, p) -> {
+            Parameter q = theirs.get(n);
+            if (q == null) {
+                missing.add(n);
+            } else {
+                NDArray copy = q.data().toDevice(device(), true);
+                copy.attach(manager);
+                p.set(copy);
+            }
+        });
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("other model lacks " + missing);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return String.format("LlamaModel(layers=%d, hidden=%d, heads=%d/%d kv, vocab=%d, params=%,d, trainable=%,d)",
+                config.numHiddenLayers(), config.hiddenSize(), config.numAttentionHeads(),
+                config.numKeyValueHeads(), config.vocabSize(), parameterCount(), trainableParameterCount());
+    }
+
+    @Override
+    public void close() {
+        rotary.close();
+        manager.close();
+    }
+}

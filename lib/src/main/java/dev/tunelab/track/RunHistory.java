@@ -1,0 +1,72 @@
+package dev.tunelab.track;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.Table;
+
+/** A run's logged metrics as a Tablesaw table and as charts of metric against step. */
+public final class RunHistory {
+    private final String runId;
+    private final List<Map<String, Object>> rows;
+
+    RunHistory(String runId, List<Map<String, Object>> rows) {
+        this.runId = runId;
+        this.rows = rows;
+    }
+
+    /** One row per logged step; metrics a step did not log are missing values. */
+    public Table table() {
+        Set<String> columns = new LinkedHashSet<>();
+        rows.forEach(r -> r.forEach((k, v) -> {
+            if (v instanceof Number) {
+                columns.add(k);
+            }
+        }));
+        Table t = Table.create(runId);
+        for (String c : columns) {
+            DoubleColumn col = DoubleColumn.create(c);
+            for (Map<String, Object> r : rows) {
+                Object v = r.get(c);
+                if (v instanceof Number n) {
+                    col.append(n.doubleValue());
+                } else {
+                    col.appendMissing();
+                }
+            }
+            t.addColumns(col);
+        }
+        return t;
+    }
+
+    /** Metrics against step, one series per metric name given (e.g. "loss", "eval_loss"). */
+    public XYChart chart(String... metrics) {
+        XYChart chart = new XYChartBuilder().width(640).height(360).title(runId).xAxisTitle("step").yAxisTitle(
+                String.join(", ", metrics)).build();
+        for (String metric : metrics) {
+            List<Double> xs = new ArrayList<>();
+            List<Double> ys = new ArrayList<>();
+            for (Map<String, Object> r : rows) {
+                if (r.get(metric) instanceof Number y && r.get("step") instanceof Number x) {
+                    xs.add(x.doubleValue());
+                    ys.add(y.doubleValue());
+                }
+            }
+            if (!xs.isEmpty()) {
+                chart.addSeries(metric, xs, ys).setMarker(xs.size() > 30 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
+            }
+        }
+        return chart;
+    }
+
+    /** The training-loss curve, with the evaluation loss when one was logged. */
+    public XYChart lossChart() {
+        return chart("loss", "eval_loss");
+    }
+}

@@ -1,0 +1,47 @@
+package dev.tunelab.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import dev.tunelab.model.Autograd;
+
+/** Language-modelling losses with Hugging Face's conventions (labels shifted inside, -100 ignored). */
+public final class Losses {
+    /** Label value that contributes no loss (prompt tokens, padding), as in transformers. */
+    public static final long IGNORE_INDEX = -100;
+
+    private Losses() {}
+
+    /**
+     * Causal-LM cross entropy: logits at position t predict labels at t + 1; the mean runs over
+     * tokens whose label is not {@link #IGNORE_INDEX}.
+     *
+     * @param logits (B, T, vocab)
+     * @param labels (B, T) int64
+     * @return scalar mean negative log-likelihood
+     */
+    public static NDArray causalLm(NDArray logits, NDArray labels) {
+        NDArray[] nll = shiftedNll(logits, labels);
+        NDArray count = nll[1].sum().maximum(Autograd.scalar(nll[1], 1));
+        return nll[0].mul(nll[1]).sum().div(count);
+    }
+
+    /**
+     * Per-token negative log-likelihood of the shifted labels and the matching 0/1 weights, both
+     * (B, T - 1). Perplexity and per-sequence sums build on this.
+     */
+    public static NDArray[] shiftedNll(NDArray logits, NDArray labels) {
+        NDArray predicting = logits.get(":, :-1, :");
+        NDArray targets = labels.get(":, 1:");
+        NDArray weights = targets.neq(IGNORE_INDEX).toType(logits.getDataType(), false);
+        NDArray safeTargets = targets.maximum(Autograd.scalar(targets, 0)); // -100 would index out of range; its weight is 0
+        NDArray logp = tokenLogProbs(predicting, safeTargets);
+        return new NDArray[] {logp.neg(), weights};
+    }
+
+    /** log softmax(logits)[target] for each position: logits (B, T, V), targets (B, T) -> (B, T). */
+    public static NDArray tokenLogProbs(NDArray logits, NDArray targets) {
+        NDArray logSoftmax = logits.logSoftmax(-1);
+        NDArray index = targets.toType(DataType.INT64, false).expandDims(-1);
+        return logSoftmax.gather(index, -1).squeeze(-1);
+    }
+}

@@ -1,0 +1,93 @@
+package dev.tunelab.train;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything a training run needs to know, with defaults that work for the tiny models.
+ * Chain the setters: {@code new TrainConfig().steps(200).learningRate(3e-3).warmup(20)}.
+ */
+public final class TrainConfig {
+    int steps = 100;
+    double learningRate = 1e-3;
+    LrSchedule.Kind schedule = LrSchedule.Kind.COSINE;
+    int warmup = 0;
+    double minLrRatio = 0.1;
+    double weightDecay = 0.0;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    int gradAccumulation = 1;
+    double clipNorm = 1.0;
+    int evalEvery = 0;
+    int evalBatches = 4;
+    int logEvery = 10;
+    int checkpointEvery = 0;
+    int keepCheckpoints = 2;
+    long seed = 42;
+    Path checkpointDir;
+    Path runsDir = Path.of("runs");
+    String runName = "train";
+    boolean resume = true;
+    boolean progress = true;
+    int stopAfter = -1;
+
+    public TrainConfig steps(int v) { steps = v; return this; }
+    public TrainConfig learningRate(double v) { learningRate = v; return this; }
+    public TrainConfig schedule(LrSchedule.Kind v) { schedule = v; return this; }
+    public TrainConfig warmup(int v) { warmup = v; return this; }
+    public TrainConfig minLrRatio(double v) { minLrRatio = v; return this; }
+    public TrainConfig weightDecay(double v) { weightDecay = v; return this; }
+    public TrainConfig betas(double b1, double b2) { beta1 = b1; beta2 = b2; return this; }
+    public TrainConfig eps(double v) { eps = v; return this; }
+    /** Micro-batches per optimizer step; the loss is averaged over them. */
+    public TrainConfig gradAccumulation(int v) { gradAccumulation = v; return this; }
+    /** Global gradient-norm clip; 0 turns clipping off. */
+    public TrainConfig clipNorm(double v) { clipNorm = v; return this; }
+    public TrainConfig evalEvery(int v) { evalEvery = v; return this; }
+    public TrainConfig evalBatches(int v) { evalBatches = v; return this; }
+    public TrainConfig logEvery(int v) { logEvery = v; return this; }
+    /** Save a checkpoint every N steps into {@link #checkpointDir(Path)} (0: only at the end). */
+    public TrainConfig checkpointEvery(int v) { checkpointEvery = v; return this; }
+    public TrainConfig keepCheckpoints(int v) { keepCheckpoints = v; return this; }
+    public TrainConfig seed(long v) { seed = v; return this; }
+    /** Where checkpoints go; null (the default) saves none. */
+    public TrainConfig checkpointDir(Path v) { checkpointDir = v; return this; }
+    /** Where run records go ({@code runs/<id>/}); null records nothing. */
+    public TrainConfig runsDir(Path v) { runsDir = v; return this; }
+    public TrainConfig runName(String v) { runName = v; return this; }
+    /** Continue from the newest complete checkpoint in checkpointDir, if there is one (default true). */
+    public TrainConfig resume(boolean v) { resume = v; return this; }
+    public TrainConfig progress(boolean v) { progress = v; return this; }
+    /** Stop after this step as if interrupted (to demonstrate resuming); -1 runs to the end. */
+    public TrainConfig stopAfter(int v) { stopAfter = v; return this; }
+
+    public int steps() { return steps; }
+    public long seed() { return seed; }
+
+    public LrSchedule lrSchedule() {
+        return new LrSchedule(schedule, learningRate, warmup, steps, minLrRatio);
+    }
+
+    /** The settings as a flat map, recorded in the run's config.json. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("steps", steps);
+        m.put("learning_rate", learningRate);
+        m.put("lr_schedule", schedule.name().toLowerCase());
+        m.put("warmup_steps", warmup);
+        m.put("min_lr_ratio", minLrRatio);
+        m.put("weight_decay", weightDecay);
+        m.put("adam_beta1", beta1);
+        m.put("adam_beta2", beta2);
+        m.put("adam_epsilon", eps);
+        m.put("gradient_accumulation_steps", gradAccumulation);
+        m.put("max_grad_norm", clipNorm);
+        m.put("eval_every", evalEvery);
+        m.put("eval_batches", evalBatches);
+        m.put("checkpoint_every", checkpointEvery);
+        m.put("seed", seed);
+        return m;
+    }
+}
