@@ -1,0 +1,92 @@
+package dev.tunelab.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * ROUGE-N and ROUGE-L (Lin 2004) as Google's rouge-score package computes them
+ * ({@code rouge_scorer.py}, {@code tokenize.py}), which replicates ROUGE-1.5.5: text is
+ * lower-cased, every run of characters other than a-z and 0-9 becomes a space, and with
+ * stemming on, tokens longer than 3 characters go through the {@link PorterStemmer}. ROUGE-N
+ * counts clipped n-gram overlaps; ROUGE-L uses the longest common subsequence. F is the
+ * harmonic mean of precision and recall (beta = 1).
+ *
+ * <pre>{@code
+ * RougeScore l = Rouge.rougeL("the cat sat on the mat", "the cat lay on a mat", false);
+ * double f = l.fmeasure();
+ * }</pre>
+ */
+public final class Rouge {
+    private static final Pattern NON_ALPHANUMERIC = Pattern.compile("[^a-z0-9]+");
+    private static final Pattern VALID_TOKEN = Pattern.compile("^[a-z0-9]+$");
+
+    private Rouge() {}
+
+    /** rouge-score's tokenizer. */
+    public static List<String> tokenize(String text, boolean stem) {
+        String cleaned = NON_ALPHANUMERIC.matcher(text.toLowerCase(Locale.ROOT)).replaceAll(" ");
+        List<String> tokens = new ArrayList<>();
+        for (String t : cleaned.split("\\s+")) {
+            String token = stem && t.length() > 3 ? PorterStemmer.stem(t) : t;
+            if (VALID_TOKEN.matcher(token).matches()) {
+                tokens.add(token);
+            }
+        }
+        return tokens;
+    }
+
+    /** ROUGE-N of {@code prediction} against {@code target} (rouge-score's argument order is target, prediction). */
+    public static RougeScore rougeN(int n, String target, String prediction, boolean stem) {
+        if (n < 1) {
+            throw new IllegalArgumentException("ROUGE-N needs n >= 1, got " + n);
+        }
+        Map<List<String>, Integer> targetGrams = NGrams.counts(tokenize(target, stem), n);
+        Map<List<String>, Integer> predictionGrams = NGrams.counts(tokenize(prediction, stem), n);
+        int overlap = 0;
+        for (var e : targetGrams.entrySet()) {
+            overlap += Math.min(e.getValue(), predictionGrams.getOrDefault(e.getKey(), 0));
+        }
+        int targetCount = targetGrams.values().stream().mapToInt(Integer::intValue).sum();
+        int predictionCount = predictionGrams.values().stream().mapToInt(Integer::intValue).sum();
+        return RougeScore.of((double) overlap / Math.max(predictionCount, 1), (double) overlap / Math.max(targetCount, 1));
+    }
+
+    public static RougeScore rouge1(String target, String prediction, boolean stem) {
+        return rougeN(1, target, prediction, stem);
+    }
+
+    public static RougeScore rouge2(String target, String prediction, boolean stem) {
+        return rougeN(2, target, prediction, stem);
+    }
+
+    /** ROUGE-L: precision = LCS / |prediction|, recall = LCS / |target|. */
+    public static RougeScore rougeL(String target, String prediction, boolean stem) {
+        List<String> t = tokenize(target, stem);
+        List<String> p = tokenize(prediction, stem);
+        if (t.isEmpty() || p.isEmpty()) {
+            return RougeScore.of(0, 0);
+        }
+        int lcs = lcsLength(t, p);
+        return RougeScore.of((double) lcs / p.size(), (double) lcs / t.size());
+    }
+
+    /** Length of the longest common subsequence, by dynamic programming over two rows. */
+    static int lcsLength(List<String> a, List<String> b) {
+        int[] previous = new int[b.size() + 1];
+        int[] current = new int[b.size() + 1];
+        for (int i = 1; i <= a.size(); i++) {
+            for (int j = 1; j <= b.size(); j++) {
+                current[j] = a.get(i - 1).equals(b.get(j - 1))
+                        ? previous[j - 1] + 1
+                        : Math.max(previous[j], current[j - 1]);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.size()];
+    }
+}
