@@ -126,7 +126,7 @@ public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, b
 
     private List<String> tokens(String segment) {
         String text = lowercase ? segment.toLowerCase(Locale.ROOT) : segment;
-        return tokenize ? Tokenizer13a.tokenize(text) : Tokenizer13a.splitOnWhitespace(Tokenizer13a.stripTrailing(text));
+        return tokenize ? Tokenizer13a.tokenize(text) : Text.split(text);
     }
 
     /** The reference length closest to the hypothesis length; on a tie the shorter reference. */

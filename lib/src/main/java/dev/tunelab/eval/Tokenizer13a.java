@@ -1,6 +1,5 @@
 package dev.tunelab.eval;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -21,7 +20,7 @@ public final class Tokenizer13a {
 
     /** The tokens of one segment (sacreBLEU strips trailing whitespace first, as here). */
     public static List<String> tokenize(String segment) {
-        String line = stripTrailing(segment);
+        String line = Text.stripTrailing(segment);
         line = line.replace("<skipped>", "").replace("-\n", "").replace("\n", " ");
         line = line.replace("&quot;", "\"").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">");
         line = " " + line + " ";
@@ -29,43 +28,11 @@ public final class Tokenizer13a {
         line = PERIOD_COMMA_AFTER_NON_DIGIT.matcher(line).replaceAll("$1 $2 ");
         line = PERIOD_COMMA_BEFORE_NON_DIGIT.matcher(line).replaceAll(" $1 $2");
         line = DASH_AFTER_DIGIT.matcher(line).replaceAll("$1 $2 ");
-        return splitOnWhitespace(line);
+        return Text.split(line);
     }
 
     /** The tokenized segment joined by single spaces, as sacreBLEU's tokenizer returns it. */
     public static String tokenizeToString(String segment) {
         return String.join(" ", tokenize(segment));
-    }
-
-    /** Python's {@code str.split()}: runs of whitespace (no-break spaces included) separate tokens. */
-    static List<String> splitOnWhitespace(String s) {
-        List<String> tokens = new ArrayList<>();
-        int start = -1;
-        for (int i = 0; i < s.length(); i++) {
-            if (isPythonSpace(s.charAt(i))) {
-                if (start >= 0) {
-                    tokens.add(s.substring(start, i));
-                    start = -1;
-                }
-            } else if (start < 0) {
-                start = i;
-            }
-        }
-        if (start >= 0) {
-            tokens.add(s.substring(start));
-        }
-        return tokens;
-    }
-
-    static String stripTrailing(String s) {
-        int end = s.length();
-        while (end > 0 && isPythonSpace(s.charAt(end - 1))) {
-            end--;
-        }
-        return s.substring(0, end);
-    }
-
-    private static boolean isPythonSpace(char c) {
-        return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 }
