@@ -53,6 +53,27 @@ public final class WinRate {
         return fromVerdicts(verdicts, resamples, confidence, seed);
     }
 
+    /**
+     * As {@link #of}, but each pair is judged twice, A first and B first, to cancel a judge's
+     * preference for a position (Zheng et al. 2023, "Judging LLM-as-a-judge"): a side wins only
+     * when both orders agree, anything else is a tie.
+     */
+    public static WinRateResult ofBothOrders(List<String> prompts, List<String> outputsA, List<String> outputsB, Judge judge,
+            int resamples, double confidence, long seed) {
+        Judge swapped = (p, a, b) -> {
+            Verdict first = judge.judge(p, a, b);
+            Verdict second = judge.judge(p, b, a);
+            if (first == null || second == null) {
+                return null;
+            }
+            if (first == Verdict.A && second == Verdict.B) {
+                return Verdict.A;
+            }
+            return first == Verdict.B && second == Verdict.A ? Verdict.B : Verdict.TIE;
+        };
+        return of(prompts, outputsA, outputsB, swapped, resamples, confidence, seed);
+    }
+
     /** The win rate and bootstrap interval of verdicts already made. */
     public static WinRateResult fromVerdicts(List<Verdict> verdicts, int resamples, double confidence, long seed) {
         if (verdicts.isEmpty()) {

@@ -108,6 +108,11 @@ class EvaluationTest {
                 tokens += answer.length;
             }
             assertEquals(Math.exp(total / tokens), r.metric("reference_perplexity"), 1e-4 * Math.exp(total / tokens));
+            // Embedding cosine under the model: an output equal to its reference scores 1.
+            EvaluationResult echo = Evaluation.on(PROMPTS, REFERENCES).embedder(lm).score("echo",
+                    List.of(REFERENCES.get(0), "something else entirely"));
+            assertEquals(1.0, echo.examples().doubleColumn("embedding_cosine").get(0), 1e-6);
+            assertTrue(echo.examples().doubleColumn("embedding_cosine").get(1) < 1 - 1e-4);
         }
     }
 

@@ -63,6 +63,22 @@ class WinRateTest {
     }
 
     @Test
+    void judgingBothOrdersCancelsAPositionBias() {
+        List<String> prompts = List.of("p1", "p2", "p3");
+        List<String> a = List.of("good", "good", "bad");
+        List<String> b = List.of("bad", "bad", "good");
+        // A judge that always prefers the first answer shown: one order says A wins everything.
+        WinRate.Judge firstWins = (p, x, y) -> Verdict.A;
+        assertEquals(1.0, WinRate.of(prompts, a, b, firstWins).winRate(), 0);
+        assertEquals(0.5, WinRate.ofBothOrders(prompts, a, b, firstWins, 100, 0.95, 0).winRate(), 0); // all ties
+        // A judge that sees quality agrees with itself in both orders.
+        WinRate.Judge quality = (p, x, y) -> x.equals(y) ? Verdict.TIE : x.equals("good") ? Verdict.A : Verdict.B;
+        WinRateResult r = WinRate.ofBothOrders(prompts, a, b, quality, 100, 0.95, 0);
+        assertEquals(2, r.wins());
+        assertEquals(1, r.losses());
+    }
+
+    @Test
     void badInputIsRejected() {
         assertThrows(IllegalArgumentException.class, () -> WinRate.fromVerdicts(List.of(), 10, 0.95, 0));
         assertThrows(IllegalArgumentException.class, () -> WinRate.fromVerdicts(verdicts(1, 1, 0), 10, 1.5, 0));
