@@ -60,7 +60,7 @@ public final class Comparison implements Renderable {
             boolean tunedBetter = LOWER_IS_BETTER.contains(e.getKey()) ? d < 0 : d > 0;
             better.append(d == 0 ? "=" : tunedBetter ? tuned.name() : baseline.name());
         }
-        return Table.create(baseline.name() + " vs " + tuned.name(), metric, base, tune, delta, better);
+        return Formats.numbers(Table.create(baseline.name() + " vs " + tuned.name(), metric, base, tune, delta, better));
     }
 
     /** Each example's {@code metric} under both models and the delta, largest gain first. */
@@ -76,7 +76,7 @@ public final class Comparison implements Renderable {
                 b.copy().setName(baseline.name() + " " + metric),
                 t.copy().setName(columnName() + " " + metric),
                 t.subtract(b).setName("delta"));
-        return out.sortDescendingOn("delta");
+        return Formats.numbers(out.sortDescendingOn("delta"));
     }
 
     /** Grouped bars of the 0..100 metrics for both models. */

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
@@ -50,6 +51,20 @@ public final class Evaluation {
             }
         }
         return onMany(prompts, references.stream().map(List::of).toList());
+    }
+
+    /**
+     * A held-out set built from examples of any kind, for instance Alpaca rows with a prompt
+     * template: {@code Evaluation.fromExamples(rows, template::prompt, AlpacaExample::output)}.
+     */
+    public static <T> Evaluation fromExamples(List<T> examples, Function<T, String> prompt, Function<T, String> reference) {
+        List<String> prompts = new ArrayList<>();
+        List<String> references = new ArrayList<>();
+        for (T example : examples) {
+            prompts.add(prompt.apply(example));
+            references.add(reference.apply(example));
+        }
+        return on(prompts, references);
     }
 
     /** A held-out set with one or more reference answers per prompt (scores take the best match, BLEU all). */

@@ -25,7 +25,7 @@ public final class EvaluationResult implements Renderable {
 
     EvaluationResult(String name, Table examples, Map<String, Double> summary) {
         this.name = name;
-        this.examples = examples;
+        this.examples = Formats.numbers(examples);
         this.summary = Collections.unmodifiableMap(new LinkedHashMap<>(summary));
     }
 
@@ -54,8 +54,8 @@ public final class EvaluationResult implements Renderable {
 
     /** The summary as a two-column table (metric, value). */
     public Table summaryTable() {
-        return Table.create(name + " summary", StringColumn.create("metric", summary.keySet()),
-                DoubleColumn.create("value", summary.values().stream().mapToDouble(Double::doubleValue).toArray()));
+        return Formats.numbers(Table.create(name + " summary", StringColumn.create("metric", summary.keySet()),
+                DoubleColumn.create("value", summary.values().stream().mapToDouble(Double::doubleValue).toArray())));
     }
 
     /** The {@code n} examples with the lowest {@code metric} (a per-example column), worst first: where the model fails. */
