@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * BLEU (Papineni et al. 2002) computed as sacreBLEU 2.x computes it (Post 2018;
@@ -112,19 +113,28 @@ public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, b
             refLengths[r] = tokens.size();
             NGrams.counts(tokens, 1, MAX_ORDER).forEach((g, c) -> maxRefCounts.merge(g, c, Math::max));
         }
-        List<String> hyp = tokens(hypothesis);
+        return statistics(tokens(hypothesis), maxRefCounts::get, refLengths);
+    }
+
+    /**
+     * The statistics from already tokenized text: {@code maxRefCount} gives an n-gram's largest
+     * count in any reference (null if none has it).
+     */
+    static Statistics statistics(List<String> hypothesis, Function<List<String>, Integer> maxRefCount, int[] refLengths) {
         Statistics s = new Statistics();
-        s.hypLength = hyp.size();
-        s.refLength = closestReferenceLength(hyp.size(), refLengths);
-        NGrams.counts(hyp, 1, MAX_ORDER).forEach((gram, count) -> {
+        s.hypLength = hypothesis.size();
+        s.refLength = closestReferenceLength(hypothesis.size(), refLengths);
+        NGrams.counts(hypothesis, 1, MAX_ORDER).forEach((gram, count) -> {
             int n = gram.size() - 1;
+            Integer ref = maxRefCount.apply(gram);
             s.totals[n] += count;
-            s.correct[n] += Math.min(count, maxRefCounts.getOrDefault(gram, 0));
+            s.correct[n] += ref == null ? 0 : Math.min(count, ref);
         });
         return s;
     }
 
-    private List<String> tokens(String segment) {
+    /** The tokens BLEU compares, after optional lower-casing and 13a tokenization. */
+    List<String> tokens(String segment) {
         String text = lowercase ? segment.toLowerCase(Locale.ROOT) : segment;
         return tokenize ? Tokenizer13a.tokenize(text) : Text.split(text);
     }

@@ -1,8 +1,10 @@
 package dev.tunelab.eval;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -39,17 +41,64 @@ public final class Diversity {
         return total == 0 ? 0 : (double) distinct.size() / total;
     }
 
-    /** Mean sentence BLEU of each text against all the other texts. */
+    /**
+     * Mean sentence BLEU of each text against all the other texts. Each text is tokenized once; for
+     * every n-gram the two largest counts over the texts are kept, so "the largest count in any
+     * other text" costs one lookup and the whole score is linear in the number of texts.
+     */
     public static double selfBleu(List<String> texts) {
         if (texts.size() < 2) {
             throw new IllegalArgumentException("self-BLEU needs at least 2 texts, got " + texts.size());
         }
+        Bleu bleu = Bleu.sentenceDefaults();
+        List<List<String>> tokens = new ArrayList<>();
+        List<Map<List<String>, Integer>> counts = new ArrayList<>();
+        Map<List<String>, TopTwo> top = new HashMap<>();
+        for (int i = 0; i < texts.size(); i++) {
+            if (texts.get(i) == null) {
+                throw new IllegalArgumentException("text " + i + " is null");
+            }
+            List<String> t = bleu.tokens(texts.get(i));
+            tokens.add(t);
+            Map<List<String>, Integer> c = NGrams.counts(t, 1, Bleu.MAX_ORDER);
+            counts.add(c);
+            int text = i;
+            c.forEach((gram, count) -> top.computeIfAbsent(gram, g -> new TopTwo()).offer(text, count));
+        }
         double sum = 0;
         for (int i = 0; i < texts.size(); i++) {
-            List<String> others = new ArrayList<>(texts);
-            String hypothesis = others.remove(i);
-            sum += Bleu.sentence(hypothesis, others).score();
+            int self = i;
+            int[] otherLengths = new int[texts.size() - 1];
+            for (int j = 0, k = 0; j < texts.size(); j++) {
+                if (j != i) {
+                    otherLengths[k++] = tokens.get(j).size();
+                }
+            }
+            Bleu.Statistics s = Bleu.statistics(tokens.get(i), gram -> top.get(gram).largestExcept(self), otherLengths);
+            sum += bleu.score(s).score();
         }
         return sum / texts.size();
+    }
+
+    /** The two largest counts of one n-gram over the texts, and which text holds the largest. */
+    private static final class TopTwo {
+        int firstText = -1;
+        int first;
+        int second;
+
+        void offer(int text, int count) {
+            if (count > first) {
+                second = first;
+                first = count;
+                firstText = text;
+            } else if (count > second) {
+                second = count;
+            }
+        }
+
+        Integer largestExcept(int text) {
+            int v = text == firstText ? second : first;
+            return v == 0 ? null : v;
+        }
     }
 }

@@ -185,10 +185,11 @@ public final class Evaluation {
             em.append(100 * Squad.exactMatch(out, refs));
             f1.append(100 * Squad.f1(out, refs));
             bleu.append(Bleu.sentence(out, refs).score());
-            // rouge-score takes one target; with several references the best F counts.
-            r1.append(100 * bestRouge(refs, out, 1));
-            r2.append(100 * bestRouge(refs, out, 2));
-            rl.append(100 * bestRouge(refs, out, 0));
+            // rouge-score takes one target; with several references the best F of each variant counts.
+            double[] rouge = bestRouge(refs, out);
+            r1.append(100 * rouge[0]);
+            r2.append(100 * rouge[1]);
+            rl.append(100 * rouge[2]);
             words.append(Text.split(out).size());
         }
         Table table = Table.create(name, index,
@@ -203,11 +204,13 @@ public final class Evaluation {
         return table;
     }
 
-    private double bestRouge(List<String> refs, String output, int n) {
-        double best = 0;
+    private double[] bestRouge(List<String> refs, String output) {
+        double[] best = new double[3];
         for (String ref : refs) {
-            RougeScore s = n == 0 ? Rouge.rougeL(ref, output, stemming) : Rouge.rougeN(n, ref, output, stemming);
-            best = Math.max(best, s.fmeasure());
+            Rouge.RougeScores s = Rouge.score(ref, output, stemming);
+            best[0] = Math.max(best[0], s.rouge1().fmeasure());
+            best[1] = Math.max(best[1], s.rouge2().fmeasure());
+            best[2] = Math.max(best[2], s.rougeL().fmeasure());
         }
         return best;
     }

@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 public final class Rouge {
     private static final Pattern NON_ALPHANUMERIC = Pattern.compile("[^a-z0-9]+");
     private static final Pattern VALID_TOKEN = Pattern.compile("^[a-z0-9]+$");
+    private static final StemCache STEMS = new StemCache(200_000);
 
     private Rouge() {}
 
@@ -30,7 +31,7 @@ public final class Rouge {
         String cleaned = NON_ALPHANUMERIC.matcher(text.toLowerCase(Locale.ROOT)).replaceAll(" ");
         List<String> tokens = new ArrayList<>();
         for (String t : cleaned.split("\\s+")) {
-            String token = stem && t.length() > 3 ? PorterStemmer.stem(t) : t;
+            String token = stem && t.length() > 3 ? STEMS.stem(t) : t;
             if (VALID_TOKEN.matcher(token).matches()) {
                 tokens.add(token);
             }
@@ -38,13 +39,27 @@ public final class Rouge {
         return tokens;
     }
 
+    /** ROUGE-1, ROUGE-2 and ROUGE-L of one pair, tokenizing each text once. */
+    public static RougeScores score(String target, String prediction, boolean stem) {
+        List<String> t = tokenize(target, stem);
+        List<String> p = tokenize(prediction, stem);
+        return new RougeScores(rougeN(1, t, p), rougeN(2, t, p), rougeL(t, p));
+    }
+
+    /** The three ROUGE variants reported together. */
+    public record RougeScores(RougeScore rouge1, RougeScore rouge2, RougeScore rougeL) {}
+
     /** ROUGE-N of {@code prediction} against {@code target} (rouge-score's argument order is target, prediction). */
     public static RougeScore rougeN(int n, String target, String prediction, boolean stem) {
         if (n < 1) {
             throw new IllegalArgumentException("ROUGE-N needs n >= 1, got " + n);
         }
-        Map<List<String>, Integer> targetGrams = NGrams.counts(tokenize(target, stem), n);
-        Map<List<String>, Integer> predictionGrams = NGrams.counts(tokenize(prediction, stem), n);
+        return rougeN(n, tokenize(target, stem), tokenize(prediction, stem));
+    }
+
+    static RougeScore rougeN(int n, List<String> target, List<String> prediction) {
+        Map<List<String>, Integer> targetGrams = NGrams.counts(target, n);
+        Map<List<String>, Integer> predictionGrams = NGrams.counts(prediction, n);
         int overlap = 0;
         for (var e : targetGrams.entrySet()) {
             overlap += Math.min(e.getValue(), predictionGrams.getOrDefault(e.getKey(), 0));
@@ -64,8 +79,10 @@ public final class Rouge {
 
     /** ROUGE-L: precision = LCS / |prediction|, recall = LCS / |target|. */
     public static RougeScore rougeL(String target, String prediction, boolean stem) {
-        List<String> t = tokenize(target, stem);
-        List<String> p = tokenize(prediction, stem);
+        return rougeL(tokenize(target, stem), tokenize(prediction, stem));
+    }
+
+    static RougeScore rougeL(List<String> t, List<String> p) {
         if (t.isEmpty() || p.isEmpty()) {
             return RougeScore.of(0, 0);
         }

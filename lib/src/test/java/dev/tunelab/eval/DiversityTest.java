@@ -32,5 +32,15 @@ class DiversityTest {
         double second = 100 * Math.pow(0.75 * (2 / 3.0) * 0.5 * 0.5, 0.25);
         assertEquals((first + second) / 2, Diversity.selfBleu(List.of("the cat sat", "the cat sat down")), 1e-9);
         assertThrows(IllegalArgumentException.class, () -> Diversity.selfBleu(List.of("one")));
+        // The linear-time computation equals the direct one: each text's sentence BLEU against all the others.
+        List<String> texts = List.of("the cat sat on the mat", "a cat sat on a mat .", "the dog sat", "the cat sat on the mat",
+                "dogs and cats , sitting on mats", "the the the cat");
+        double direct = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            List<String> others = new java.util.ArrayList<>(texts);
+            String hyp = others.remove(i);
+            direct += Bleu.sentence(hyp, others).score();
+        }
+        assertEquals(direct / texts.size(), Diversity.selfBleu(texts), 1e-9);
     }
 }
