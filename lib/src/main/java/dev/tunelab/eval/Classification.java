@@ -108,8 +108,12 @@ public final class Classification {
         }
         if (seen.stream().allMatch(l -> l instanceof Comparable)) {
             List sorted = new ArrayList<>(seen);
-            sorted.sort(null); // sklearn's unique_labels order
-            return new LinkedHashSet<>(sorted);
+            try {
+                sorted.sort(null); // sklearn's unique_labels order
+                return new LinkedHashSet<>(sorted);
+            } catch (ClassCastException mixedTypes) {
+                return seen; // labels of different types: keep the order of appearance
+            }
         }
         return seen;
     }

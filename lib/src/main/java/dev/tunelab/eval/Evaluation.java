@@ -31,15 +31,23 @@ import tech.tablesaw.api.Table;
 public final class Evaluation {
     private final List<String> prompts;
     private final List<List<String>> references;
-    private GenerationConfig generation = GenerationConfig.greedy();
-    private int batchSize = 8;
-    private boolean stemming = true;
-    private boolean referenceLikelihood = true;
-    private LanguageModel embedder;
+    private final Function<String, String> promptFormat;
+    private final GenerationConfig generation;
+    private final int batchSize;
+    private final boolean stemming;
+    private final boolean referenceLikelihood;
+    private final LanguageModel embedder;
 
-    private Evaluation(List<String> prompts, List<List<String>> references) {
-        this.prompts = List.copyOf(prompts);
-        this.references = references.stream().map(List::copyOf).toList();
+    private Evaluation(List<String> prompts, List<List<String>> references, Function<String, String> promptFormat,
+            GenerationConfig generation, int batchSize, boolean stemming, boolean referenceLikelihood, LanguageModel embedder) {
+        this.prompts = prompts;
+        this.references = references;
+        this.promptFormat = promptFormat;
+        this.generation = generation;
+        this.batchSize = batchSize;
+        this.stemming = stemming;
+        this.referenceLikelihood = referenceLikelihood;
+        this.embedder = embedder;
     }
 
     /** A held-out set with one reference answer per prompt. */
@@ -86,13 +94,25 @@ public final class Evaluation {
                 throw new IllegalArgumentException("example " + i + " needs at least one non-null reference");
             }
         }
-        return new Evaluation(prompts, references);
+        return new Evaluation(List.copyOf(prompts), references.stream().map(List::copyOf).toList(), Function.identity(),
+                GenerationConfig.greedy(), 8, true, true, null);
     }
+
+    // Settings return a new Evaluation, so one held-out set can be run under several settings.
 
     /** How outputs are generated (default: greedy, 64 new tokens). */
     public Evaluation generation(GenerationConfig config) {
-        this.generation = Objects.requireNonNull(config, "config");
-        return this;
+        return new Evaluation(prompts, references, promptFormat, Objects.requireNonNull(config, "config"), batchSize,
+                stemming, referenceLikelihood, embedder);
+    }
+
+    /**
+     * What the model is actually given for each prompt, for example an instruction template or a
+     * few-shot prefix (a "prompted" base model); the tables still show the plain prompt.
+     */
+    public Evaluation promptFormat(Function<String, String> format) {
+        return new Evaluation(prompts, references, Objects.requireNonNull(format, "format"), generation, batchSize,
+                stemming, referenceLikelihood, embedder);
     }
 
     /** Prompts generated and scored together (default 8). */
@@ -100,26 +120,22 @@ public final class Evaluation {
         if (n < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + n);
         }
-        this.batchSize = n;
-        return this;
+        return new Evaluation(prompts, references, promptFormat, generation, n, stemming, referenceLikelihood, embedder);
     }
 
     /** Porter stemming in ROUGE (default on, as most summarisation papers report). */
     public Evaluation stemming(boolean on) {
-        this.stemming = on;
-        return this;
+        return new Evaluation(prompts, references, promptFormat, generation, batchSize, on, referenceLikelihood, embedder);
     }
 
     /** Score the reference answers' likelihood under the evaluated model (default on). */
     public Evaluation referenceLikelihood(boolean on) {
-        this.referenceLikelihood = on;
-        return this;
+        return new Evaluation(prompts, references, promptFormat, generation, batchSize, stemming, on, embedder);
     }
 
     /** Adds the cosine similarity of output and reference under this model's mean-pooled embeddings. */
     public Evaluation embedder(LanguageModel model) {
-        this.embedder = model;
-        return this;
+        return new Evaluation(prompts, references, promptFormat, generation, batchSize, stemming, referenceLikelihood, model);
     }
 
     public int size() {
@@ -132,10 +148,11 @@ public final class Evaluation {
 
     /** Generates an output for every prompt with {@code model} and scores it. */
     public EvaluationResult run(String name, LanguageModel model) {
+        List<String> modelPrompts = formattedPrompts();
         List<String> outputs = new ArrayList<>();
         List<String> finishReasons = new ArrayList<>();
         for (int from = 0; from < prompts.size(); from += batchSize) {
-            for (Generation g : model.generate(prompts.subList(from, Math.min(from + batchSize, prompts.size())), generation)) {
+            for (Generation g : model.generate(modelPrompts.subList(from, Math.min(from + batchSize, prompts.size())), generation)) {
                 outputs.add(g.text());
                 finishReasons.add(g.finishReason());
             }
@@ -144,7 +161,7 @@ public final class Evaluation {
         table.addColumns(StringColumn.create("finish_reason", finishReasons));
         Map<String, Double> summary = summary(outputs, table);
         if (referenceLikelihood) {
-            addReferenceLikelihood(model, table, summary);
+            addReferenceLikelihood(model, modelPrompts, table, summary);
         }
         return new EvaluationResult(name, table, summary);
     }
@@ -237,8 +254,20 @@ public final class Evaluation {
         return s;
     }
 
-    private void addReferenceLikelihood(LanguageModel model, Table table, Map<String, Double> summary) {
-        List<ReferenceNll.Score> scores = ReferenceNll.of(model, prompts,
+    private List<String> formattedPrompts() {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            String p = promptFormat.apply(prompts.get(i));
+            if (p == null) {
+                throw new IllegalStateException("the prompt format returned null for prompt " + i);
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
+    private void addReferenceLikelihood(LanguageModel model, List<String> modelPrompts, Table table, Map<String, Double> summary) {
+        List<ReferenceNll.Score> scores = ReferenceNll.of(model, modelPrompts,
                 references.stream().map(r -> r.get(0)).toList(), batchSize);
         DoubleColumn nll = DoubleColumn.create("reference_nll");
         double sum = 0;

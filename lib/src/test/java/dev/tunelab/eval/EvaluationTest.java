@@ -108,6 +108,19 @@ class EvaluationTest {
                 tokens += answer.length;
             }
             assertEquals(Math.exp(total / tokens), r.metric("reference_perplexity"), 1e-4 * Math.exp(total / tokens));
+            // A prompt format changes what the model reads (generation and reference likelihood), not the table's prompts;
+            // the original Evaluation is left as it was.
+            Evaluation plain = Evaluation.on(PROMPTS, REFERENCES).generation(greedy).batchSize(1);
+            Evaluation prompted = plain.promptFormat(p -> "Q: " + p + "\nA:");
+            EvaluationResult pr = prompted.run("prompted", lm);
+            assertEquals(PROMPTS, pr.examples().stringColumn("prompt").asList());
+            assertEquals(lm.generate("Q: " + PROMPTS.get(1) + "\nA:", greedy).text(), pr.examples().stringColumn("output").get(1));
+            long[] formatted = lm.tokenizer().encode("Q: " + PROMPTS.get(1) + "\nA:");
+            long[] answer1 = lm.tokenizer().encode(REFERENCES.get(1), false);
+            double nll1 = answerNll(lm.model(), formatted, answer1) / answer1.length;
+            assertEquals(nll1, pr.examples().doubleColumn("reference_nll").get(1), 1e-4 * nll1);
+            assertEquals(r.examples().doubleColumn("reference_nll").get(1),
+                    plain.run("again", lm).examples().doubleColumn("reference_nll").get(1), 1e-6);
             // Embedding cosine under the model: an output equal to its reference scores 1.
             EvaluationResult echo = Evaluation.on(PROMPTS, REFERENCES).embedder(lm).score("echo",
                     List.of(REFERENCES.get(0), "something else entirely"));
