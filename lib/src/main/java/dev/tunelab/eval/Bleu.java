@@ -20,10 +20,21 @@ import java.util.function.Function;
  * double b = Bleu.sentence("the cat sat", List.of("the cat sat down")).score();
  * }</pre>
  */
-public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, boolean tokenize, boolean effectiveOrder) {
+public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, boolean tokenize, boolean effectiveOrder,
+        int maxOrder) {
+    /** sacreBLEU's default maximum n-gram order. */
     public static final int MAX_ORDER = 4;
     // sacreBLEU's my_log(0): a zero precision drives the geometric mean to 0 without -Infinity.
     private static final double LOG_ZERO = -9999999999.0;
+
+    public Bleu {
+        if (maxOrder < 1) {
+            throw new IllegalArgumentException("maxOrder must be at least 1, got " + maxOrder);
+        }
+        if (smoothing == null) {
+            throw new IllegalArgumentException("smoothing must not be null");
+        }
+    }
 
     /** sacreBLEU's smoothing methods (Chen &amp; Cherry 2014): none, floor (method 1), add-k (2), exp (3, NIST). */
     public enum Smoothing {
@@ -39,12 +50,12 @@ public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, b
 
     /** sacreBLEU's {@code corpus_bleu} defaults: exp smoothing, 13a, case-sensitive, all four orders. */
     public static Bleu corpusDefaults() {
-        return new Bleu(Smoothing.EXP, 0, false, true, false);
+        return new Bleu(Smoothing.EXP, 0, false, true, false, MAX_ORDER);
     }
 
     /** sacreBLEU's {@code sentence_bleu} defaults: as for the corpus, with the effective order. */
     public static Bleu sentenceDefaults() {
-        return new Bleu(Smoothing.EXP, 0, false, true, true);
+        return new Bleu(Smoothing.EXP, 0, false, true, true, MAX_ORDER);
     }
 
     /** Corpus BLEU with sacreBLEU's defaults; {@code references.get(i)} are the references of hypothesis i. */
@@ -58,7 +69,7 @@ public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, b
     }
 
     public Bleu smoothing(Smoothing method, double value) {
-        return new Bleu(method, value, lowercase, tokenize, effectiveOrder);
+        return new Bleu(method, value, lowercase, tokenize, effectiveOrder, maxOrder);
     }
 
     /** Smoothing with sacreBLEU's default value for the method (0.1 for floor, 1 for add-k). */
@@ -67,16 +78,21 @@ public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, b
     }
 
     public Bleu lowercase(boolean on) {
-        return new Bleu(smoothing, smoothValue, on, tokenize, effectiveOrder);
+        return new Bleu(smoothing, smoothValue, on, tokenize, effectiveOrder, maxOrder);
     }
 
     /** Off means sacreBLEU's {@code tokenize='none'}: the text is only split on whitespace. */
     public Bleu tokenize(boolean on) {
-        return new Bleu(smoothing, smoothValue, lowercase, on, effectiveOrder);
+        return new Bleu(smoothing, smoothValue, lowercase, on, effectiveOrder, maxOrder);
     }
 
     public Bleu effectiveOrder(boolean on) {
-        return new Bleu(smoothing, smoothValue, lowercase, tokenize, on);
+        return new Bleu(smoothing, smoothValue, lowercase, tokenize, on, maxOrder);
+    }
+
+    /** n-grams up to this order (sacreBLEU's {@code max_ngram_order}, default 4). */
+    public Bleu maxOrder(int n) {
+        return new Bleu(smoothing, smoothValue, lowercase, tokenize, effectiveOrder, n);
     }
 
     public BleuScore corpusScore(List<String> hypotheses, List<List<String>> references) {
@@ -84,7 +100,7 @@ public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, b
             throw new IllegalArgumentException(hypotheses.size() + " hypotheses but " + references.size()
                     + " reference lists: each hypothesis needs its own list of references");
         }
-        Statistics total = new Statistics();
+        Statistics total = new Statistics(maxOrder);
         for (int i = 0; i < hypotheses.size(); i++) {
             total.add(statistics(hypotheses.get(i), references.get(i), i));
         }
@@ -111,20 +127,21 @@ public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, b
             }
             List<String> tokens = tokens(references.get(r));
             refLengths[r] = tokens.size();
-            NGrams.counts(tokens, 1, MAX_ORDER).forEach((g, c) -> maxRefCounts.merge(g, c, Math::max));
+            NGrams.counts(tokens, 1, maxOrder).forEach((g, c) -> maxRefCounts.merge(g, c, Math::max));
         }
-        return statistics(tokens(hypothesis), maxRefCounts::get, refLengths);
+        return statistics(tokens(hypothesis), maxRefCounts::get, refLengths, maxOrder);
     }
 
     /**
      * The statistics from already tokenized text: {@code maxRefCount} gives an n-gram's largest
      * count in any reference (null if none has it).
      */
-    static Statistics statistics(List<String> hypothesis, Function<List<String>, Integer> maxRefCount, int[] refLengths) {
-        Statistics s = new Statistics();
+    static Statistics statistics(List<String> hypothesis, Function<List<String>, Integer> maxRefCount, int[] refLengths,
+            int maxOrder) {
+        Statistics s = new Statistics(maxOrder);
         s.hypLength = hypothesis.size();
         s.refLength = closestReferenceLength(hypothesis.size(), refLengths);
-        NGrams.counts(hypothesis, 1, MAX_ORDER).forEach((gram, count) -> {
+        NGrams.counts(hypothesis, 1, maxOrder).forEach((gram, count) -> {
             int n = gram.size() - 1;
             Integer ref = maxRefCount.apply(gram);
             s.totals[n] += count;
@@ -157,13 +174,14 @@ public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, b
         double value = smoothValue;
         double bp = s.hypLength < s.refLength
                 ? (s.hypLength > 0 ? Math.exp(1 - (double) s.refLength / s.hypLength) : 0) : 1;
-        double[] correct = new double[MAX_ORDER];
-        double[] totals = new double[MAX_ORDER];
-        for (int n = 0; n < MAX_ORDER; n++) {
+        int orders = s.correct.length;
+        double[] correct = new double[orders];
+        double[] totals = new double[orders];
+        for (int n = 0; n < orders; n++) {
             correct[n] = s.correct[n];
             totals[n] = s.totals[n];
         }
-        double[] precisions = new double[MAX_ORDER];
+        double[] precisions = new double[orders];
         boolean anyMatch = false;
         for (long c : s.correct) {
             anyMatch |= c > 0;
@@ -172,8 +190,8 @@ public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, b
             return new BleuScore(0, s.correct.clone(), s.totals.clone(), precisions, bp, s.hypLength, s.refLength);
         }
         double expSmoothing = 1;
-        int order = MAX_ORDER;
-        for (int n = 0; n < MAX_ORDER; n++) {
+        int order = orders;
+        for (int n = 0; n < orders; n++) {
             if (smoothing == Smoothing.ADD_K && n > 0) {
                 correct[n] += value;
                 totals[n] += value;
@@ -205,13 +223,18 @@ public record Bleu(Smoothing smoothing, double smoothValue, boolean lowercase, b
 
     /** Sums of matched and total n-grams per order, and of hypothesis and closest reference lengths. */
     static final class Statistics {
-        final long[] correct = new long[MAX_ORDER];
-        final long[] totals = new long[MAX_ORDER];
+        final long[] correct;
+        final long[] totals;
         long hypLength;
         long refLength;
 
+        Statistics(int maxOrder) {
+            correct = new long[maxOrder];
+            totals = new long[maxOrder];
+        }
+
         void add(Statistics o) {
-            for (int n = 0; n < MAX_ORDER; n++) {
+            for (int n = 0; n < correct.length; n++) {
                 correct[n] += o.correct[n];
                 totals[n] += o.totals[n];
             }

@@ -60,7 +60,7 @@ public final class Diversity {
             }
             List<String> t = bleu.tokens(texts.get(i));
             tokens.add(t);
-            Map<List<String>, Integer> c = NGrams.counts(t, 1, Bleu.MAX_ORDER);
+            Map<List<String>, Integer> c = NGrams.counts(t, 1, bleu.maxOrder());
             counts.add(c);
             int text = i;
             c.forEach((gram, count) -> top.computeIfAbsent(gram, g -> new TopTwo()).offer(text, count));
@@ -74,7 +74,8 @@ public final class Diversity {
                     otherLengths[k++] = tokens.get(j).size();
                 }
             }
-            Bleu.Statistics s = Bleu.statistics(tokens.get(i), gram -> top.get(gram).largestExcept(self), otherLengths);
+            Bleu.Statistics s = Bleu.statistics(tokens.get(i), gram -> top.get(gram).largestExcept(self), otherLengths,
+                    bleu.maxOrder());
             sum += bleu.score(s).score();
         }
         return sum / texts.size();

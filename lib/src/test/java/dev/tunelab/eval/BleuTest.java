@@ -55,6 +55,18 @@ class BleuTest {
     }
 
     @Test
+    void maxOrderChangesTheNGramsCounted() {
+        // test_bleu.py test_bleu_max_order: BLEU(max_ngram_order=n) on the README example, to 2 decimals.
+        String[] expected = {"77.65", "60.50", "53.93", "48.53", "46.14", "43.28"};
+        for (int n = 1; n <= 6; n++) {
+            BleuScore s = Bleu.corpusDefaults().maxOrder(n).corpusScore(HYPS, perHypothesis(REF_STREAMS));
+            assertEquals(expected[n - 1], String.format(java.util.Locale.ROOT, "%.2f", s.score()), "max order " + n);
+            assertEquals(n, s.precisions().length);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Bleu.corpusDefaults().maxOrder(0));
+    }
+
+    @Test
     void rawCorpusBleuCases() {
         // test_bleu.py test_raw_bleu_cases (no match at all is 0 since sacreBLEU #141).
         assertEquals(0.0, raw(List.of("this is a test", "another test"), List.of("ref1", "ref2"), .01), 1e-8);
@@ -90,7 +102,7 @@ class BleuTest {
     }
 
     static double score(long[] correct, long[] totals, long hypLen, long refLen, Smoothing smoothing, double value) {
-        Bleu.Statistics st = new Bleu.Statistics();
+        Bleu.Statistics st = new Bleu.Statistics(4);
         System.arraycopy(correct, 0, st.correct, 0, 4);
         System.arraycopy(totals, 0, st.totals, 0, 4);
         st.hypLength = hypLen;
