@@ -64,6 +64,30 @@ class RougeTest {
     }
 
     @Test
+    void rougeLsumFromTheTestSuite() {
+        // testRougeLsum (the example of section 3.2 of Lin 2004): R = 0.8, P = 0.4, F = 0.5333.
+        RougeScore s = Rouge.rougeLsum("w1 w2 w3 w4 w5", "w1 w2 w6 w7 w8\nw1 w3 w8 w9 w5", false);
+        assertEquals(0.8, s.recall(), 1e-12);
+        assertEquals(0.4, s.precision(), 1e-12);
+        assertEquals(0.5333, s.fmeasure(), 1e-3);
+        // Empty cases and a summary of only non-word characters: all 0.
+        assertScore(0, 0, 0, Rouge.rougeLsum("w1 w2 w3 w4 w5", "", false));
+        assertScore(0, 0, 0, Rouge.rougeLsum("", "w1", false));
+        assertScore(0, 0, 0, Rouge.rougeLsum("w1 w2 w3 w4 w5", "/", false));
+        // testRougeLSumAgainstRouge155WithStemming: testdata/pyrouge_files/target_multi.0.txt and prediction_multi.0.txt.
+        String target = TARGET_0 + TARGET_1
+                + "NhETebUbBk'er WOvoHMTjSRizKgH'vHiing Xu,hWxfs VkNE QhgKiLHE -HidivzoM.dO anhtion jbLQiSGDTCsuhREebUaKM dv J dVN tmbOT\n"
+                + "vMR HDm,xOAetion D,tion HJtodT.mHl UIv-p VjWH'BdyWjnfGU-OjT aEMdFICyLWfQMtion wEMfdOKing AwkeKbO 'DxqNOHBH qKtVvm OYJl mM\n";
+        String prediction = PREDICTION_0 + PREDICTION_1
+                + "xfs VkJE QhgKiLHE -HidivzoM.dO anhing jbLQiSGDTCsuhREebUaKM dv J\n"
+                + "VjWH'BdyWjnfGU-OjTNaEMdFICyLWfQMing wEMfdOKijg AwkeKbO 'DxqNO\n";
+        assertScore(0.36538, 0.66667, 0.47205, Rouge.rougeLsum(target, prediction, true));
+        // testLcsTable: LCS of [1,2,3,4,5] and [2,5,3,4] is at indices [1, 2, 3] of the first.
+        assertEquals(List.of(1, 2, 3), Rouge.lcsIndices(List.of("1", "2", "3", "4", "5"), List.of("2", "5", "3", "4")));
+        assertEquals(List.of(), Rouge.lcsIndices(List.of("1", "2", "3", "4", "5"), List.of("8", "9")));
+    }
+
+    @Test
     void tokenizerLowercasesAndDropsPunctuation() {
         // tokenize.py: lower-case, non-[a-z0-9] runs become spaces; stems only tokens longer than 3.
         assertEquals(List.of("it", "s", "a", "dog", "s", "life", "3", "cats"), Rouge.tokenize("It's a DOG'S life: 3 cats!", false));
