@@ -1,6 +1,7 @@
 package dev.tunelab.eval;
 
 import dev.tunelab.LanguageModel;
+import dev.tunelab.display.ProgressBar;
 import dev.tunelab.generate.Generation;
 import dev.tunelab.generate.GenerationConfig;
 import java.util.ArrayList;
@@ -151,12 +152,15 @@ public final class Evaluation {
         List<String> modelPrompts = formattedPrompts();
         List<String> outputs = new ArrayList<>();
         List<String> finishReasons = new ArrayList<>();
+        ProgressBar bar = ProgressBar.start("generate " + name, prompts.size());
         for (int from = 0; from < prompts.size(); from += batchSize) {
             for (Generation g : model.generate(modelPrompts.subList(from, Math.min(from + batchSize, prompts.size())), generation)) {
                 outputs.add(g.text());
                 finishReasons.add(g.finishReason());
             }
+            bar.step(outputs.size());
         }
+        bar.finish();
         Table table = scoreTable(name, outputs);
         table.addColumns(StringColumn.create("finish_reason", finishReasons));
         Map<String, Double> summary = summary(outputs, table);
