@@ -79,6 +79,16 @@ public final class Comparison implements Renderable {
         return Formats.numbers(out.sortDescendingOn("delta"));
     }
 
+    /**
+     * Win rate of the tuned model's outputs (A) over the baseline's (B) under {@code judge}, both
+     * orders judged, with a 95% bootstrap interval from 1,000 resamples (seed 0).
+     */
+    public WinRateResult winRate(WinRate.Judge judge) {
+        return WinRate.ofBothOrders(baseline.examples().stringColumn("prompt").asList(),
+                tuned.examples().stringColumn("output").asList(), baseline.examples().stringColumn("output").asList(),
+                judge, WinRate.DEFAULT_RESAMPLES, WinRate.DEFAULT_CONFIDENCE, 0);
+    }
+
     /** Grouped bars of the 0..100 metrics for both models. */
     public CategoryChart chart() {
         List<String> names = new ArrayList<>();

@@ -70,6 +70,15 @@ class EvaluationTest {
         Map<String, String> bundle = c.mimeBundle();
         assertTrue(bundle.get(MimeBundles.PNG).startsWith("iVBORw0KGgo"), "a PNG image"); // base64 of the PNG signature
         assertTrue(bundle.get(MimeBundles.HTML).contains("data:image/png;base64,"));
+        // A judge preferring the output closer to the reference (ROUGE-L): tuned wins both prompts.
+        WinRateResult wins = c.winRate((prompt, a, b) -> {
+            String ref = REFERENCES.get(PROMPTS.indexOf(prompt));
+            double fa = Rouge.rougeL(ref, a, false).fmeasure();
+            double fb = Rouge.rougeL(ref, b, false).fmeasure();
+            return fa == fb ? WinRate.Verdict.TIE : fa > fb ? WinRate.Verdict.A : WinRate.Verdict.B;
+        });
+        assertEquals(2, wins.wins());
+        assertEquals(1.0, wins.winRate(), 0);
         EvaluationResult shorter = Evaluation.on(List.of("p"), List.of("r")).score("other", List.of("r"));
         assertThrows(IllegalArgumentException.class, () -> Evaluation.compare(base, shorter));
     }
