@@ -10,10 +10,10 @@ import java.nio.file.Path;
  * {@code ../shared/datasets} next to the repository (found from the repository root or from
  * {@code lib/}, where Maven runs the tests). The files are never copied into the project.
  */
-final class MirrorData {
+public final class MirrorData {
     private MirrorData() {}
 
-    static Path dir() {
+    public static Path dir() {
         String env = System.getenv("TUNELAB_DATA");
         Path[] candidates = env != null && !env.isBlank()
                 ? new Path[] {Path.of(env)}

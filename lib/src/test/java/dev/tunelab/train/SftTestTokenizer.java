@@ -15,13 +15,13 @@ import java.nio.file.Path;
  * special tokens {@code <pad>}=0, {@code <s>}=1, {@code </s>}=2, {@code <|im_start|>}=3,
  * {@code <|im_end|>}=4. Byte b has id {@code 5 + b}; BOS is added to every sequence.
  */
-final class SftTestTokenizer {
-    static final int VOCAB = 5 + 256;
+public final class SftTestTokenizer {
+    public static final int VOCAB = 5 + 256;
     static final String[] SPECIALS = {"<pad>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"};
 
     private SftTestTokenizer() {}
 
-    static Tokenizer create(Path dir) {
+    public static Tokenizer create(Path dir) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
         root.put("version", "1.0");
