@@ -143,9 +143,13 @@ public final class WandbSettings {
         return mode == Mode.OFFLINE || (mode == Mode.ONLINE && apiKey != null);
     }
 
-    /** The run page: base URL with {@code ://api.wandb.} replaced by {@code ://}, then entity/project/runs/id. */
+    /**
+     * The run page: the API host without its {@code api.} label, then entity/project/runs/id. (The
+     * note says to replace {@code ://api.wandb.}, which would turn api.wandb.ai into "ai"; the SDK
+     * drops {@code api.} only, which is what is done here.)
+     */
     static String runUrl(String baseUrl, String entity, String project, String run) {
-        return baseUrl.replace("://api.wandb.", "://") + "/" + entity + "/" + project + "/runs/" + run;
+        return baseUrl.replace("://api.", "://") + "/" + entity + "/" + project + "/runs/" + run;
     }
 
     private static String checkName(String what, String v, int max) {
