@@ -9,7 +9,7 @@ final class Metrics {
 
     /**
      * {@code {"eval": {"loss": 1.2}}} becomes {@code {"eval.loss": 1.2}}; numbers, strings,
-     * booleans, nulls and media values (images, charts, tables) are kept as they are.
+     * booleans, lists, nulls and media values (images, charts, tables) are kept as they are.
      *
      * @param what names the argument in error messages ("metrics", "summary")
      */
@@ -30,11 +30,11 @@ final class Metrics {
             if (v instanceof Map<?, ?> nested) {
                 flatten(key + ".", nested, out, what);
             } else if (v == null || v instanceof Number || v instanceof String || v instanceof Boolean
-                    || Media.isMedia(v)) {
+                    || v instanceof java.util.List<?> || Media.isMedia(v)) {
                 out.put(key, v);
             } else {
                 throw new IllegalArgumentException(what + " '" + key + "' is a " + v.getClass().getName()
-                        + "; expected a number, string, boolean, nested Map, BufferedImage, XChart chart or Tablesaw Table");
+                        + "; expected a number, string, boolean, list, nested Map, BufferedImage, XChart chart or Tablesaw Table");
             }
         }
     }
