@@ -90,7 +90,7 @@ public final class Run implements AutoCloseable {
         private Map<String, Object> config = Map.of();
         private long keepUpToStep = Long.MAX_VALUE;
         private final List<RunSink> sinks = new ArrayList<>();
-        private WandbSettings wandb = WandbSettings.fromEnvironment();
+        private WandbSettings wandb; // null: from the environment
 
         private Builder(String name) {
             this.name = name;
@@ -122,8 +122,9 @@ public final class Run implements AutoCloseable {
                 }
             }
             run.sinks.addAll(sinks);
-            if (wandb.enabled()) {
-                run.sinks.add(new WandbSink(wandb));
+            WandbSettings w = wandb != null ? wandb : environmentWandb();
+            if (w.enabled()) {
+                run.sinks.add(new WandbSink(w));
             }
             if (!run.sinks.isEmpty()) {
                 RunInfo info = new RunInfo(run.id, name, run.filesRoot().getParent(), run.configMap(),
@@ -131,6 +132,16 @@ public final class Run implements AutoCloseable {
                 run.each(s -> s.started(info));
             }
             return run;
+        }
+    }
+
+    /** W&B as the environment asks; a malformed variable is reported and W&B left off (training goes on). */
+    private static WandbSettings environmentWandb() {
+        try {
+            return WandbSettings.fromEnvironment();
+        } catch (RuntimeException e) {
+            warn("W&B left off: " + e.getMessage());
+            return WandbSettings.disabled();
         }
     }
 
@@ -280,6 +291,11 @@ public final class Run implements AutoCloseable {
     /** A line of console output kept with the run (W&amp;B shows it as the run's logs). */
     public synchronized void print(String line) {
         each(s -> s.console(line, false));
+    }
+
+    /** True when a sink was asked to stop the run (the stop button in the W&amp;B UI); a training loop should end cleanly. */
+    public synchronized boolean stopRequested() {
+        return sinks.stream().anyMatch(RunSink::stopRequested);
     }
 
     /** Every logged row, oldest first. */

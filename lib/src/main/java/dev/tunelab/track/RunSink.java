@@ -34,6 +34,11 @@ public interface RunSink extends AutoCloseable {
     /** The run ended with this exit code (0 = finished, anything else = failed). */
     default void finished(int exitCode) {}
 
+    /** True when whoever is behind this sink asked the run to stop (W&amp;B's stop button). */
+    default boolean stopRequested() {
+        return false;
+    }
+
     /** The run object is closed: flush what is buffered (waiting a bounded time) and release threads. */
     @Override
     default void close() {}

@@ -131,7 +131,8 @@ final class WandbSink implements RunSink {
     }
 
     /** True once W&amp;B asked the run to stop (the stop button in its UI). */
-    boolean stopRequested() {
+    @Override
+    public boolean stopRequested() {
         WandbSender s = sender;
         return s != null && s.stopRequested();
     }

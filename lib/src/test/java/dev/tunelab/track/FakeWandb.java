@@ -37,6 +37,8 @@ final class FakeWandb extends Dispatcher {
     final List<String> uploaded = new ArrayList<>();
     String summary;
     Integer exitCode;
+    /** Answer file_stream with "stopped": true (the stop button in the UI). */
+    boolean stopped;
     final Map<String, Deque<Integer>> faults = new LinkedHashMap<>();
 
     FakeWandb(String apiKey) {
@@ -156,7 +158,7 @@ final class FakeWandb extends Dispatcher {
         if (body.path("complete").asBoolean(false)) {
             exitCode = body.path("exitcode").asInt();
         }
-        return json(200, "{}");
+        return json(200, stopped ? "{\"stopped\":true}" : "{}");
     }
 
     /** Lines land at their offsets: re-sent lines replace themselves, a gap is an error. */

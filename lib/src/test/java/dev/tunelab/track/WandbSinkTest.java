@@ -294,6 +294,24 @@ class WandbSinkTest {
     }
 
     @Test
+    void aStopFromTheUiReachesTheRun() throws Exception {
+        Run run = run(settings(server.url("/").toString(), KEY), "stop");
+        run.log(0, Map.of("loss", 1.0));
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (wandb.history.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(!run.stopRequested());
+        wandb.stopped = true;
+        run.log(1, Map.of("loss", 0.5));
+        while (!run.stopRequested() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(run.stopRequested());
+        run.finish(0);
+    }
+
+    @Test
     void settingsComeFromTheSdkVariables(@TempDir Path home) throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("WANDB_BASE_URL", "http://localhost:8080/");
