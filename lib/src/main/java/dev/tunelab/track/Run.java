@@ -205,6 +205,9 @@ public final class Run implements AutoCloseable {
      */
     public synchronized void log(long step, Map<String, ?> metrics) {
         Map<String, Object> flat = Metrics.flatten(metrics, "metric");
+        if (flat.containsKey("step")) {
+            throw new IllegalArgumentException("metric 'step' is reserved: it is the first argument of log(step, metrics)");
+        }
         List<Media> media = new ArrayList<>();
         for (Map.Entry<String, Object> e : flat.entrySet()) {
             if (Media.isMedia(e.getValue())) {
