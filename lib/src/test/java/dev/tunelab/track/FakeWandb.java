@@ -21,11 +21,18 @@ import okhttp3.mockwebserver.SocketPolicy;
  * A W&amp;B server as the protocol note describes it, for MockWebServer: Basic auth with user
  * "api", GraphQL Viewer / UpsertBucket / RunResumeStatus / CreateRunFiles, file_stream with
  * line offsets (a line sent again at its offset replaces itself; a gap is refused with 400),
- * upload PUTs. Faults can be queued per kind: an HTTP status, or RESET (the request is applied,
- * then the connection is dropped before the answer, as when a connection breaks mid-stream).
+ * upload PUTs. Faults can be queued per kind: an HTTP status, RESET (the request is applied,
+ * then the connection is dropped before the answer, as when a connection breaks mid-stream),
+ * RESET_BEFORE (dropped before anything is read) or GRAPHQL_ERRORS (200 with an errors array).
  */
 final class FakeWandb extends Dispatcher {
+    /** Let this request through (to aim a later fault at a later request). */
+    static final int PASS = 0;
     static final int RESET = -1;
+    /** Drop the connection before reading the request: nothing is applied. */
+    static final int RESET_BEFORE = -2;
+    /** HTTP 200 whose body is a GraphQL {@code errors} array. */
+    static final int GRAPHQL_ERRORS = -3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String auth;
@@ -61,6 +68,15 @@ final class FakeWandb extends Dispatcher {
         }
         Deque<Integer> queue = faults.get(kind);
         Integer fault = queue == null ? null : queue.poll();
+        if (fault != null && fault == PASS) {
+            fault = null;
+        }
+        if (fault != null && fault == RESET_BEFORE) {
+            return new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AT_START);
+        }
+        if (fault != null && fault == GRAPHQL_ERRORS) {
+            return json(200, "{\"errors\":[{\"message\":\"config too large\"}],\"data\":null}");
+        }
         if (fault != null && fault != RESET) {
             return json(fault, "{\"error\":\"injected " + fault + "\"}");
         }

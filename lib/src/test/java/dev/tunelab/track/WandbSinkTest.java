@@ -168,7 +168,7 @@ class WandbSinkTest {
     @Test
     void retriesThrough429And500sAndAResetWithoutLosingOrRepeatingRows() throws Exception {
         wandb.fail("graphql", 429);
-        wandb.fail("file_stream", 429, 500, 500, 500, FakeWandb.RESET, 503);
+        wandb.fail("file_stream", 429, 500, 500, 500, FakeWandb.RESET, 503, FakeWandb.RESET_BEFORE);
         wandb.fail("upload", 500);
         Run run = run(settings(server.url("/").toString(), KEY), "faults");
         for (int step = 0; step < 40; step++) {
@@ -259,6 +259,17 @@ class WandbSinkTest {
         assertTrue(warnings.get(0).contains("rejected the API key"), warnings.get(0));
         assertFalse(String.join("\n", logs).contains(KEY.substring(6)));
         assertNoKey(tmp, logs, KEY.substring(6));
+    }
+
+    @Test
+    void graphqlErrorsInA200AreNotRetriedAndTheRunStaysLocal() throws Exception {
+        wandb.fail("graphql", FakeWandb.PASS, FakeWandb.GRAPHQL_ERRORS);
+        Run run = run(settings(server.url("/").toString(), KEY), "gqlerr");
+        run.log(0, Map.of("loss", 1.0));
+        run.finish(0);
+        assertEquals(List.of("Viewer", "UpsertBucket"), wandb.requests.stream().map(FakeWandb::operation).toList());
+        assertEquals(1, logs.stream().filter(l -> l.contains("UpsertBucket failed: config too large")).count(), logs.toString());
+        assertEquals(1, Files.readAllLines(run.dir().resolve("history.jsonl")).size());
     }
 
     @Test
