@@ -65,6 +65,45 @@ public final class Sweep {
         return this;
     }
 
+    /**
+     * The same sweep as a W&amp;B sweep configuration, to spread it over many machines with W&amp;B's
+     * own controller: save it ({@link #writeWandbConfig}), create the sweep with {@code wandb sweep
+     * sweep.json}, and start {@code wandb agent <sweep id>} on each machine. The agent runs
+     * {@code command} followed by the trial's parameters as {@code --name=value} arguments and sets
+     * {@code WANDB_RUN_ID} and {@code WANDB_SWEEP_ID}; the program reads them with
+     * {@link Trial#fromArgs} and its runs report to that sweep.
+     *
+     * @param command the program to run, e.g. {@code ["java", "-cp", "tunelab.jar:...", "my.Train"]}
+     */
+    public Map<String, Object> toWandbConfig(List<String> command) {
+        if (metric == null) {
+            throw new IllegalStateException("say which metric ranks the trials: minimize(\"...\") or maximize(\"...\")");
+        }
+        Map<String, Object> config = new java.util.LinkedHashMap<>();
+        config.put("name", name);
+        config.put("method", grid ? "grid" : "random");
+        config.put("metric", Map.of("name", metric, "goal", maximize ? "maximize" : "minimize"));
+        config.put("parameters", space.toWandb());
+        if (!grid) {
+            config.put("run_cap", trials);
+        }
+        List<String> cmd = new ArrayList<>(command);
+        cmd.add("${args}");
+        config.put("command", cmd);
+        return config;
+    }
+
+    /** Writes {@link #toWandbConfig} as JSON (which YAML readers, and so {@code wandb sweep}, accept). */
+    public java.nio.file.Path writeWandbConfig(java.nio.file.Path file, List<String> command) {
+        try {
+            java.nio.file.Files.writeString(file, new com.fasterxml.jackson.databind.ObjectMapper()
+                    .writerWithDefaultPrettyPrinter().writeValueAsString(toWandbConfig(command)));
+            return file;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write W&B sweep config " + file, e);
+        }
+    }
+
     /** The configs this sweep will try, in order. */
     public List<Map<String, Object>> configs() {
         if (grid) {

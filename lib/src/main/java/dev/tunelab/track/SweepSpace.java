@@ -14,17 +14,28 @@ import java.util.Random;
 public final class SweepSpace {
     private sealed interface Param permits Values, Uniform, LogUniform, IntUniform {
         Object draw(Random random);
+
+        /** The parameter in a W&amp;B sweep configuration's {@code parameters} section. */
+        Map<String, Object> wandb();
     }
 
     private record Values(List<Object> values) implements Param {
         public Object draw(Random random) {
             return values.get(random.nextInt(values.size()));
         }
+
+        public Map<String, Object> wandb() {
+            return Map.of("values", values);
+        }
     }
 
     private record Uniform(double min, double max) implements Param {
         public Object draw(Random random) {
             return min + (max - min) * random.nextDouble();
+        }
+
+        public Map<String, Object> wandb() {
+            return Map.of("distribution", "uniform", "min", min, "max", max);
         }
     }
 
@@ -33,11 +44,20 @@ public final class SweepSpace {
         public Object draw(Random random) {
             return Math.exp(Math.log(min) + (Math.log(max) - Math.log(min)) * random.nextDouble());
         }
+
+        public Map<String, Object> wandb() {
+            // log_uniform_values takes the bounds themselves (plain log_uniform takes their logs)
+            return Map.of("distribution", "log_uniform_values", "min", min, "max", max);
+        }
     }
 
     private record IntUniform(int min, int max) implements Param {
         public Object draw(Random random) {
             return min + random.nextInt(max - min + 1);
+        }
+
+        public Map<String, Object> wandb() {
+            return Map.of("distribution", "int_uniform", "min", min, "max", max);
         }
     }
 
@@ -100,6 +120,13 @@ public final class SweepSpace {
             configs = next;
         }
         return configs;
+    }
+
+    /** The {@code parameters} section of a W&amp;B sweep configuration for this space. */
+    public Map<String, Object> toWandb() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        params.forEach((name, p) -> out.put(name, p.wandb()));
+        return out;
     }
 
     /** One random config. */

@@ -152,7 +152,7 @@ final class WandbSender {
         vars.put("project", project);
         vars.put("entity", entity);
         for (String[] f : new String[][] {{"displayName", "displayName"}, {"notes", "notes"},
-                {"groupName", "group"}, {"jobType", "jobType"}}) {
+                {"groupName", "group"}, {"jobType", "jobType"}, {"sweep", "sweep"}}) {
             if (text(run, f[1]) != null) {
                 vars.put(f[0], text(run, f[1]));
             }

@@ -32,6 +32,8 @@ public final class WandbSettings {
     String notes;
     String group;
     String jobType;
+    /** Set by a W&amp;B sweep agent; the run is reported as part of that sweep. */
+    String sweepId;
     List<String> tags = List.of();
     Duration httpTimeout = Duration.ofSeconds(20);
     /** First retry delay; doubles up to {@link #maxBackoff}, 0-25% jitter (protocol note section 3/6). */
@@ -84,6 +86,7 @@ public final class WandbSettings {
         s.notes = blankToNull(env.get("WANDB_NOTES"));
         s.group = blankToNull(env.get("WANDB_RUN_GROUP"));
         s.jobType = blankToNull(env.get("WANDB_JOB_TYPE"));
+        s.sweepId = blankToNull(env.get("WANDB_SWEEP_ID"));
         String tags = blankToNull(env.get("WANDB_TAGS"));
         s.tags = tags == null ? List.of()
                 : Arrays.stream(tags.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList();
@@ -121,6 +124,8 @@ public final class WandbSettings {
     /** Resume (or create) this W&amp;B run id instead of a fresh random one. */
     public WandbSettings runId(String v) { runId = checkName("run id", v, 128); return this; }
     public WandbSettings displayName(String v) { displayName = v; return this; }
+    /** Report the run as part of this W&amp;B sweep (a sweep agent sets {@code WANDB_SWEEP_ID}). */
+    public WandbSettings sweepId(String v) { sweepId = v; return this; }
     public WandbSettings notes(String v) { notes = v; return this; }
     public WandbSettings group(String v) { group = v; return this; }
     public WandbSettings tags(List<String> v) { tags = List.copyOf(v); return this; }

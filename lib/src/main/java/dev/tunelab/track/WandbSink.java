@@ -191,6 +191,7 @@ final class WandbSink implements RunSink {
         r.put("notes", settings.notes);
         r.put("group", settings.group);
         r.put("jobType", settings.jobType);
+        r.put("sweep", settings.sweepId);
         settings.tags.forEach(r.withArray("tags")::add);
         r.put("config", wrapConfig(info.config()));
         return r;

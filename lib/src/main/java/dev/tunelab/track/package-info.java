@@ -50,7 +50,13 @@
  *   <li>Config changes are coalesced per send batch (the last one wins) rather than timed at 30 s.</li>
  * </ul>
  * Not sent: system metrics ({@code wandb-events.jsonl}), {@code wandb-metadata.json},
- * {@code config.yaml}, histograms. W&amp;B Sweeps agent mode is not implemented: the protocol note
- * does not describe the sweep controller's API.
+ * {@code config.yaml}, histograms.
+ *
+ * <p>W&amp;B Sweeps: the protocol note does not describe the sweep controller's API, so tunelab does
+ * not speak it. Instead {@code Sweep.toWandbConfig/writeWandbConfig} writes the same sweep as a W&amp;B
+ * sweep configuration whose {@code command} runs a Java program; W&amp;B's own {@code wandb agent}
+ * CLI asks the controller for the next config and starts that program with {@code --name=value}
+ * arguments ({@link dev.tunelab.track.Trial#fromArgs}) and {@code WANDB_RUN_ID} / {@code WANDB_SWEEP_ID},
+ * which the run's UpsertBucket passes on ({@code sweep} variable). Not tried against a live server.
  */
 package dev.tunelab.track;

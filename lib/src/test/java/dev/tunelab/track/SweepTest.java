@@ -76,6 +76,35 @@ class SweepTest {
     }
 
     @Test
+    void theSameSweepAsAWandbSweepConfigAndTheAgentsArguments(@TempDir Path tmp) throws Exception {
+        SweepSpace space = SweepSpace.create().logUniform("lr", 1e-4, 1e-2).values("rank", 4, 8).intUniform("epochs", 1, 3)
+                .uniform("dropout", 0.0, 0.2);
+        Path file = Sweep.random(space, 12, 1).name("lora").minimize("final_eval_loss")
+                .writeWandbConfig(tmp.resolve("sweep.json"), List.of("java", "-cp", "app.jar", "Train"));
+        // the keys and distribution names of W&B's sweep configuration (docs.wandb.ai, "Sweep configuration options")
+        String expected = """
+                {"name":"lora","method":"random","metric":{"name":"final_eval_loss","goal":"minimize"},
+                 "parameters":{"lr":{"distribution":"log_uniform_values","min":1.0E-4,"max":0.01},
+                   "rank":{"values":[4,8]},"epochs":{"distribution":"int_uniform","min":1,"max":3},
+                   "dropout":{"distribution":"uniform","min":0.0,"max":0.2}},
+                 "run_cap":12,"command":["java","-cp","app.jar","Train","${args}"]}""";
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertEquals(json.readTree(expected), json.readTree(java.nio.file.Files.readString(file)));
+        assertEquals("grid", Sweep.grid(SweepSpace.create().values("rank", 4, 8)).maximize("acc").toWandbConfig(List.of("x"))
+                .get("method"));
+
+        Trial t = Trial.fromArgs("lora", "--lr=0.0003", "--rank=8", "--name", "qv", "--bias=False", "--flag");
+        assertEquals(0.0003, t.getDouble("lr"));
+        assertEquals(8, t.getInt("rank"));
+        assertEquals(8L, t.get("rank"));
+        assertEquals("qv", t.get("name"));
+        assertEquals(false, t.get("bias"));
+        assertEquals(true, t.get("flag"));
+        var bad = assertThrows(IllegalArgumentException.class, () -> Trial.fromArgs("s", "lr=1"));
+        assertTrue(bad.getMessage().contains("--name=value"), bad.getMessage());
+    }
+
+    @Test
     void trialRunsLandInTheRunStoreAndCompare(@TempDir Path tmp) {
         SweepResult r = Sweep.grid(SweepSpace.create().values("lr", 0.1, 0.2)).name("toy").minimize("final_loss").run(t -> {
             try (Run run = t.run(tmp)) {

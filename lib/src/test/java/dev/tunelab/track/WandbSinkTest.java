@@ -323,6 +323,24 @@ class WandbSinkTest {
     }
 
     @Test
+    void aRunStartedByASweepAgentReportsToItsSweep() throws Exception {
+        Map<String, String> env = Map.of("WANDB_API_KEY", KEY, "WANDB_BASE_URL", server.url("/").toString(),
+                "WANDB_PROJECT", "proj", "WANDB_RUN_ID", "agentrun1", "WANDB_SWEEP_ID", "sw33p");
+        WandbSettings s = WandbSettings.from(env, null).backoff(Duration.ofMillis(1), Duration.ofMillis(4))
+                .streamInterval(Duration.ZERO).log(logs::add);
+        Run run = Run.builder("agent").runsDir(tmp.resolve("runs")).config(Map.of("lr", 0.01)).wandb(s).start();
+        run.log(0, Map.of("loss", 1.0));
+        run.finish(0);
+        assertEquals(List.of("Viewer", "RunResumeStatus", "UpsertBucket"), wandb.requests.stream()
+                .filter(r -> r.getPath().equals("/graphql")).map(FakeWandb::operation).toList());
+        JsonNode upsert = FakeWandb.body(wandb.requests("UpsertBucket").get(0)).path("variables");
+        assertEquals("agentrun1", upsert.path("name").asText());
+        assertEquals("sw33p", upsert.path("sweep").asText());
+        assertEquals("default-entity", upsert.path("entity").asText()); // no WANDB_ENTITY: the key's own entity
+        assertEquals("/files/default-entity/proj/agentrun1/file_stream", wandb.requests("/file_stream").get(0).getPath());
+    }
+
+    @Test
     void settingsComeFromTheSdkVariables(@TempDir Path home) throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("WANDB_BASE_URL", "http://localhost:8080/");
