@@ -157,6 +157,9 @@ final class WandbSink implements RunSink {
                 queue.pause(interval().toNanos());
             }
         } catch (WandbException e) {
+            if (cancelled) {
+                return; // close() already said where the rest is
+            }
             if (e.badKey()) {
                 settings.log.accept("tunelab: W&B rejected the API key (HTTP 401 from " + settings.baseUrl
                         + "). Tracking continues locally in " + runDir + "; fix WANDB_API_KEY (or ~/.netrc) and run"

@@ -341,6 +341,38 @@ class WandbSinkTest {
     }
 
     @Test
+    void heartbeatsKeepAQuietRunAliveAndAnUnfinishedUploadIsLeftToSync() throws Exception {
+        Run run = run(settings(server.url("/").toString(), KEY).heartbeat(Duration.ofMillis(30)), "quiet");
+        run.log(0, Map.of("loss", 1.0));
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (System.nanoTime() < deadline && wandb.requests("/file_stream").stream().map(FakeWandb::body)
+                .noneMatch(b -> b.has("complete") && !b.path("complete").asBoolean())) {
+            Thread.sleep(10);
+        }
+        JsonNode beat = wandb.requests("/file_stream").stream().map(FakeWandb::body)
+                .filter(b -> b.has("complete") && !b.path("complete").asBoolean()).findFirst().orElseThrow();
+        assertEquals("{\"complete\":false,\"failed\":false,\"dropped\":0,\"uploaded\":[]}", beat.toString());
+
+        // the server starts failing for good; finish waits its bounded time, then leaves the rest to sync
+        wandb.fail("file_stream", 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500,
+                500, 500, 500, 500);
+        Run slow = run(settings(server.url("/").toString(), KEY).backoff(Duration.ofMillis(200), Duration.ofMillis(200))
+                .finishTimeout(Duration.ofMillis(300)), "slow");
+        slow.log(0, Map.of("loss", 1.0));
+        slow.finish(0);
+        assertEquals(1, logs.stream().filter(l -> l.contains("upload not done")).count(), logs.toString());
+        assertTrue(logs.stream().noneMatch(l -> l.contains("upload stopped")), logs.toString());
+        run.finish(0);
+        wandb.faults.clear();
+        WandbSync.Result synced = WandbSync.sync(slow.dir(), settings(server.url("/").toString(), KEY));
+        assertTrue(synced.complete());
+        assertEquals(1, synced.historyLines());
+        String slowRun = synced.runUrl().substring(synced.runUrl().lastIndexOf('/') + 1);
+        assertTrue(wandb.requests("/" + slowRun + "/file_stream").stream().map(FakeWandb::body)
+                .anyMatch(b -> b.path("complete").asBoolean()));
+    }
+
+    @Test
     void settingsComeFromTheSdkVariables(@TempDir Path home) throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("WANDB_BASE_URL", "http://localhost:8080/");
