@@ -1,6 +1,7 @@
 package dev.tunelab.track;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The values a history row, a config or a summary may hold, and the flattening of nested maps. */
@@ -30,7 +31,7 @@ final class Metrics {
             if (v instanceof Map<?, ?> nested) {
                 flatten(key + ".", nested, out, what);
             } else if (v == null || v instanceof Number || v instanceof String || v instanceof Boolean
-                    || v instanceof java.util.List<?> || Media.isMedia(v)) {
+                    || v instanceof List<?> || Media.isMedia(v)) {
                 out.put(key, v);
             } else {
                 throw new IllegalArgumentException(what + " '" + key + "' is a " + v.getClass().getName()

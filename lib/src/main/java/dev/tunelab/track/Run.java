@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 
 /**
  * The record of one training run in {@code <runsDir>/<id>/}: {@code config.json} (settings, seed,
@@ -353,7 +354,7 @@ public final class Run implements AutoCloseable {
         return scratch;
     }
 
-    private void each(java.util.function.Consumer<RunSink> call) {
+    private void each(Consumer<RunSink> call) {
         for (RunSink s : sinks) {
             try {
                 call.accept(s);

@@ -1,6 +1,12 @@
 package dev.tunelab.track;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -79,7 +85,7 @@ public final class Sweep {
         if (metric == null) {
             throw new IllegalStateException("say which metric ranks the trials: minimize(\"...\") or maximize(\"...\")");
         }
-        Map<String, Object> config = new java.util.LinkedHashMap<>();
+        Map<String, Object> config = new LinkedHashMap<>();
         config.put("name", name);
         config.put("method", grid ? "grid" : "random");
         config.put("metric", Map.of("name", metric, "goal", maximize ? "maximize" : "minimize"));
@@ -94,13 +100,13 @@ public final class Sweep {
     }
 
     /** Writes {@link #toWandbConfig} as JSON (which YAML readers, and so {@code wandb sweep}, accept). */
-    public java.nio.file.Path writeWandbConfig(java.nio.file.Path file, List<String> command) {
+    public Path writeWandbConfig(Path file, List<String> command) {
         try {
-            java.nio.file.Files.writeString(file, new com.fasterxml.jackson.databind.ObjectMapper()
+            Files.writeString(file, new ObjectMapper()
                     .writerWithDefaultPrettyPrinter().writeValueAsString(toWandbConfig(command)));
             return file;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write W&B sweep config " + file, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write W&B sweep config " + file, e);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.tunelab.track;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -36,7 +37,7 @@ public record Trial(String sweep, int index, Map<String, Object> config) {
 
     private static Object parse(String v) {
         if (v.equals("true") || v.equals("false") || v.equals("True") || v.equals("False")) {
-            return Boolean.parseBoolean(v.toLowerCase(java.util.Locale.ROOT));
+            return Boolean.parseBoolean(v.toLowerCase(Locale.ROOT));
         }
         if (v.matches("[-+]?\\d{1,18}")) {
             return Long.parseLong(v);

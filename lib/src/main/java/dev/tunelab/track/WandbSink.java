@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,6 +32,7 @@ final class WandbSink implements RunSink {
     private volatile boolean cancelled;
     private volatile WandbSender sender;
     private boolean journalBroken;
+    private Map<String, Object> lastSummary = Map.of();
 
     WandbSink(WandbSettings settings) {
         this.settings = settings;
@@ -83,6 +85,7 @@ final class WandbSink implements RunSink {
 
     @Override
     public void summary(Map<String, Object> summary) {
+        lastSummary = new LinkedHashMap<>(summary);
         append(JSON.createObjectNode().put("type", "summary").put("line", line(summary)));
     }
 
@@ -103,8 +106,12 @@ final class WandbSink implements RunSink {
 
     @Override
     public void finished(int exitCode) {
-        append(JSON.createObjectNode().put("type", "exit").put("code", exitCode)
-                .put("runtime", (System.currentTimeMillis() - startMillis) / 1000.0));
+        double runtime = (System.currentTimeMillis() - startMillis) / 1000.0;
+        // at exit the summary also gets _wandb: {"runtime": seconds} (protocol note section 3)
+        Map<String, Object> summary = new LinkedHashMap<>(lastSummary);
+        summary.put("_wandb", Map.of("runtime", runtime));
+        append(JSON.createObjectNode().put("type", "summary").put("line", line(summary)));
+        append(JSON.createObjectNode().put("type", "exit").put("code", exitCode).put("runtime", runtime));
     }
 
     /** Waits up to the finish timeout for the sender to empty the queue, then leaves the rest to sync. */
@@ -176,12 +183,12 @@ final class WandbSink implements RunSink {
     }
 
     /** Time between file_stream posts: fixed if set, else the SDK's 2 s / 10 s / 30 s by run age. */
-    private java.time.Duration interval() {
+    private Duration interval() {
         if (settings.streamInterval != null) {
             return settings.streamInterval;
         }
         long age = TimeUnit.MILLISECONDS.toSeconds(System.currentTimeMillis() - startMillis);
-        return java.time.Duration.ofSeconds(age < 60 ? 2 : age < 300 ? 10 : 30);
+        return Duration.ofSeconds(age < 60 ? 2 : age < 300 ? 10 : 30);
     }
 
     private ObjectNode runRecord(RunInfo info) {

@@ -157,6 +157,8 @@ class WandbSinkTest {
         JsonNode summary = JSON.readTree(wandb.summary);
         assertEquals(0.5, summary.path("best").asDouble());
         assertTrue(summary.has("_exit_code"));
+        double runtime = summary.path("_wandb").path("runtime").asDouble(-1);
+        assertTrue(runtime >= 0 && runtime < 60, summary.toString());
         JsonNode last = FakeWandb.body(all.get(all.size() - 1));
         assertTrue(last.path("complete").asBoolean());
         assertEquals(0, last.path("exitcode").asInt());
