@@ -31,6 +31,8 @@ final class FakeWandb extends Dispatcher {
     static final int RESET = -1;
     /** Drop the connection before reading the request: nothing is applied. */
     static final int RESET_BEFORE = -2;
+    /** HTTP 429 with {@code RateLimit-Reset: 0.1}. */
+    static final int RATE_LIMITED = -4;
     /** HTTP 200 whose body is a GraphQL {@code errors} array. */
     static final int GRAPHQL_ERRORS = -3;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -73,6 +75,9 @@ final class FakeWandb extends Dispatcher {
         }
         if (fault != null && fault == RESET_BEFORE) {
             return new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AT_START);
+        }
+        if (fault != null && fault == RATE_LIMITED) {
+            return json(429, "{}").setHeader("RateLimit-Remaining", "0").setHeader("RateLimit-Reset", "0.1");
         }
         if (fault != null && fault == GRAPHQL_ERRORS) {
             return json(200, "{\"errors\":[{\"message\":\"config too large\"}],\"data\":null}");

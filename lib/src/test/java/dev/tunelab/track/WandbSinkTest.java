@@ -375,6 +375,17 @@ class WandbSinkTest {
     }
 
     @Test
+    void aRateLimitedAnswerCarriesTheServersResetTime() {
+        wandb.fail("graphql", FakeWandb.RATE_LIMITED);
+        WandbApi api = new WandbApi(settings(server.url("/").toString(), KEY));
+        WandbException e = org.junit.jupiter.api.Assertions.assertThrows(WandbException.class,
+                () -> api.graphql("Viewer", WandbApi.VIEWER, JSON.createObjectNode()));
+        assertEquals(429, e.status());
+        assertTrue(e.retryable());
+        assertEquals(100_000_000L, Backoff.RetryAfter.nanos(e));
+    }
+
+    @Test
     void settingsComeFromTheSdkVariables(@TempDir Path home) throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("WANDB_BASE_URL", "http://localhost:8080/");
