@@ -24,10 +24,6 @@ final class WandbSender {
     static final String HISTORY = "wandb-history.jsonl";
     static final String SUMMARY = "wandb-summary.json";
     static final String CONSOLE = "output.log";
-    /** A line over this is dropped (protocol note section 3). */
-    static final int MAX_LINE_BYTES = 10_383_360;
-    /** Split posts so that none exceeds about 10 MiB. */
-    static final int MAX_POST_BYTES = 9 * 1024 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final WandbApi api;
@@ -39,6 +35,8 @@ final class WandbSender {
     private String viewerEntity;
     private volatile boolean stopRequested;
     private boolean warnedDrop;
+    private final int maxLineBytes;
+    private final int maxPostBytes;
 
     WandbSender(WandbSettings settings, WandbJournal journal, Path runDir, BooleanSupplier cancelled) {
         this.api = new WandbApi(settings);
@@ -47,6 +45,8 @@ final class WandbSender {
         this.state = journal.readState();
         this.backoff = new Backoff(settings.initialBackoff, settings.maxBackoff, settings.giveUpAfter, cancelled);
         this.warn = settings.log;
+        this.maxLineBytes = settings.maxLineBytes;
+        this.maxPostBytes = settings.maxPostBytes;
     }
 
     WandbState state() {
@@ -75,8 +75,11 @@ final class WandbSender {
             }
             switch (e.type()) {
                 case "history", "summary", "console" -> {
-                    pending.add(e);
-                    if (pending.bytes > MAX_POST_BYTES) {
+                    if (!pending.add(e, maxLineBytes)) {
+                        warn.accept("tunelab: W&B: a " + e.type() + " line of the run is over " + maxLineBytes
+                                + " bytes and is not sent (it stays in the local run record)");
+                    }
+                    if (pending.bytes > maxPostBytes) {
                         flush(pending);
                     }
                 }
@@ -237,11 +240,12 @@ final class WandbSender {
         long lastSeq = -1;
         long bytes;
 
-        void add(WandbJournal.Entry e) {
+        /** Adds the record's line; false when it is too long and was left out. */
+        boolean add(WandbJournal.Entry e, int maxLineBytes) {
             String line = e.json().path("line").asText();
             lastSeq = e.seq();
-            if (line.getBytes(StandardCharsets.UTF_8).length > MAX_LINE_BYTES) {
-                return; // dropped, and it takes no offset, so later lines keep their numbers on every replay
+            if (line.getBytes(StandardCharsets.UTF_8).length > maxLineBytes) {
+                return false; // dropped, and it takes no offset, so later lines keep their numbers on every replay
             }
             switch (e.type()) {
                 case "history" -> history.add(line);
@@ -249,6 +253,7 @@ final class WandbSender {
                 default -> summary = line;
             }
             bytes += e.bytes();
+            return true;
         }
 
         boolean isEmpty() {

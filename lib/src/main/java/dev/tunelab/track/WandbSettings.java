@@ -47,6 +47,10 @@ public final class WandbSettings {
     /** How long {@code finish} waits for the uploads before leaving the rest to {@code sync}. */
     Duration finishTimeout = Duration.ofMinutes(2);
     int queueCapacity = 10_000;
+    /** A history line over this is dropped (protocol note section 3); smaller in tests. */
+    int maxLineBytes = 10_383_360;
+    /** Posts are split so that none carries more than this of lines, below the ~10 MiB limit. */
+    int maxPostBytes = 9 * 1024 * 1024;
     Consumer<String> log = line -> System.err.println(line);
 
     private WandbSettings() {}

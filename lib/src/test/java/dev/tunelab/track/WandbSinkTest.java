@@ -386,6 +386,28 @@ class WandbSinkTest {
     }
 
     @Test
+    void bigBatchesAreSplitAndAnOversizedLineIsDroppedWithoutShiftingOffsets() throws Exception {
+        WandbSettings s = settings(server.url("/").toString(), KEY).streamInterval(Duration.ofMillis(300));
+        s.maxPostBytes = 1000;
+        s.maxLineBytes = 400;
+        Run run = run(s, "split");
+        for (int step = 0; step < 60; step++) {
+            String note = step == 30 ? "x".repeat(500) : "ok";
+            run.log(step, Map.of("loss", (double) step, "note", note));
+        }
+        run.finish(0);
+        List<Long> expected = range(0, 60);
+        expected.remove(Long.valueOf(30));
+        assertEquals(expected, steps(wandb.history));
+        for (RecordedRequest r : wandb.requests("/file_stream")) {
+            assertTrue(r.getBodySize() < 2500, "a post of " + r.getBodySize() + " bytes");
+        }
+        assertTrue(wandb.requests("/file_stream").size() >= 8);
+        assertEquals(1, logs.stream().filter(l -> l.contains("over 400 bytes")).count(), logs.toString());
+        assertEquals(60, Files.readAllLines(run.dir().resolve("history.jsonl")).size());
+    }
+
+    @Test
     void settingsComeFromTheSdkVariables(@TempDir Path home) throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("WANDB_BASE_URL", "http://localhost:8080/");
