@@ -1,6 +1,7 @@
 package dev.tunelab.track;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -55,21 +56,25 @@ public final class WandbSync {
 
     /** {@code WandbSync <run folder>...}: settings from the environment; exit code 1 if any run failed. */
     public static void main(String[] args) {
+        System.exit(run(args, WandbSettings.fromEnvironment(), System.out, System.err));
+    }
+
+    /** The command line's work: syncs each folder, reports each on a line, returns the exit code. */
+    static int run(String[] args, WandbSettings settings, PrintStream out, PrintStream err) {
         if (args.length == 0) {
-            System.err.println("usage: WandbSync <run folder> [<run folder>...]   (e.g. runs/20260101-120000-train-1a2b)");
-            System.exit(2);
+            err.println("usage: WandbSync <run folder> [<run folder>...]   (e.g. runs/20260101-120000-train-1a2b)");
+            return 2;
         }
-        WandbSettings settings = WandbSettings.fromEnvironment();
         int failed = 0;
         for (String dir : args) {
             try {
                 Result r = sync(Path.of(dir), settings);
-                System.out.println(dir + ": " + r.historyLines() + " history lines, " + r.files() + " files -> " + r.runUrl());
+                out.println(dir + ": " + r.historyLines() + " history lines, " + r.files() + " files -> " + r.runUrl());
             } catch (WandbException | IOException | RuntimeException e) {
                 failed++;
-                System.err.println(dir + ": not synced: " + e.getMessage());
+                err.println(dir + ": not synced: " + e.getMessage());
             }
         }
-        System.exit(failed == 0 ? 0 : 1);
+        return failed == 0 ? 0 : 1;
     }
 }

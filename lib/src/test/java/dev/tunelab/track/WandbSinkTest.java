@@ -408,6 +408,26 @@ class WandbSinkTest {
     }
 
     @Test
+    void theSyncCommandReportsEachFolder() throws Exception {
+        Run run = run(settings(server.url("/").toString(), KEY).mode(WandbSettings.Mode.OFFLINE), "cli");
+        run.log(0, Map.of("loss", 1.0));
+        run.finish(0);
+        var out = new java.io.ByteArrayOutputStream();
+        var err = new java.io.ByteArrayOutputStream();
+        Path missing = tmp.resolve("runs/nope");
+        int code = WandbSync.run(new String[] {run.dir().toString(), missing.toString()},
+                settings(server.url("/").toString(), KEY), new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+        assertEquals(1, code); // one of the two folders failed
+        assertTrue(out.toString().startsWith(run.dir() + ": 1 history lines, 0 files -> "), out.toString());
+        assertTrue(err.toString().contains(missing + ": not synced: ") && err.toString().contains("journal.jsonl"), err.toString());
+        assertEquals(2, WandbSync.run(new String[0], settings(server.url("/").toString(), KEY), System.out,
+                new java.io.PrintStream(err, true)));
+        logs.add(out.toString());
+        logs.add(err.toString());
+        assertEquals(List.of(0L), steps(wandb.history));
+    }
+
+    @Test
     void settingsComeFromTheSdkVariables(@TempDir Path home) throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("WANDB_BASE_URL", "http://localhost:8080/");
