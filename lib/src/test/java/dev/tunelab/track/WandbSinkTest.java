@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +36,7 @@ class WandbSinkTest {
     Path tmp;
     MockWebServer server;
     FakeWandb wandb;
-    final List<String> logs = Collections.synchronizedList(new ArrayList<>());
+    final List<String> logs = new java.util.concurrent.CopyOnWriteArrayList<>(); // written by sender threads
 
     @BeforeEach
     void startServer() throws IOException {
