@@ -29,6 +29,8 @@ public final class TrainConfig {
     Path checkpointDir;
     Path runsDir = Path.of("runs");
     String runName = "train";
+    final java.util.List<dev.tunelab.track.RunSink> sinks = new java.util.ArrayList<>();
+    dev.tunelab.track.WandbSettings wandb; // null: from the environment (WANDB_API_KEY, WANDB_MODE, ...)
     boolean resume = true;
     boolean progress = true;
     int stopAfter = -1;
@@ -57,6 +59,10 @@ public final class TrainConfig {
     /** Where run records go ({@code runs/<id>/}); null records nothing. */
     public TrainConfig runsDir(Path v) { runsDir = v; return this; }
     public TrainConfig runName(String v) { runName = v; return this; }
+    /** One more place the run record is sent (besides runs/ and, when the environment asks, W&amp;B). */
+    public TrainConfig sink(dev.tunelab.track.RunSink v) { sinks.add(v); return this; }
+    /** W&amp;B settings instead of the environment's ({@code WandbSettings.disabled()} turns it off). */
+    public TrainConfig wandb(dev.tunelab.track.WandbSettings v) { wandb = v; return this; }
     /** Continue from the newest complete checkpoint in checkpointDir, if there is one (default true). */
     public TrainConfig resume(boolean v) { resume = v; return this; }
     public TrainConfig progress(boolean v) { progress = v; return this; }

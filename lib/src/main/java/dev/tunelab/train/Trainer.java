@@ -33,6 +33,7 @@ public final class Trainer {
             throw new IllegalArgumentException("the model has no trainable parameters");
         }
         LrSchedule schedule = cfg.lrSchedule();
+        Run run = null;
         try (AdamW optimizer = new AdamW(params, cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay)) {
             // Resume from the newest complete checkpoint, if asked and there is one.
             int start = 0;
@@ -44,8 +45,15 @@ public final class Trainer {
                 runId = (String) checkpoint.get().state().get("run_id");
             }
             Map<String, Object> recorded = runConfig(model, train, cfg);
-            Run run = runId != null ? Run.resume(cfg.runsDir, runId, recorded, start)
-                    : Run.start(cfg.runsDir, cfg.runName, recorded);
+            Run.Builder runBuilder = Run.builder(runId != null ? runId : cfg.runName).runsDir(cfg.runsDir).config(recorded);
+            if (runId != null) {
+                runBuilder.id(runId).keepUpToStep(start);
+            }
+            cfg.sinks.forEach(runBuilder::sink);
+            if (cfg.wandb != null) {
+                runBuilder.wandb(cfg.wandb);
+            }
+            run = runBuilder.start();
             ProgressBar bar = cfg.progress ? ProgressBar.start(cfg.runName, cfg.steps) : null;
 
             double loss = Double.NaN;
@@ -113,7 +121,8 @@ public final class Trainer {
                 if (bar != null) {
                     bar.step(step, Double.isNaN(evalLoss) ? Map.of("loss", loss) : Map.of("loss", loss, "eval_loss", evalLoss));
                 }
-                boolean interrupted = cfg.stopAfter > 0 && step >= cfg.stopAfter;
+                // stopAfter simulates an interruption; a stop asked from the W&B UI ends the run the same clean way
+                boolean interrupted = (cfg.stopAfter > 0 && step >= cfg.stopAfter) || run.stopRequested();
                 if (cfg.checkpointDir != null
                         && ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery == 0) || step == cfg.steps || interrupted)) {
                     save(cfg, step, params, optimizer, run, train);
@@ -139,9 +148,19 @@ public final class Trainer {
             run.finish(0);
             return new TrainResult(run, start, step, loss, evalLoss);
         } catch (IOException e) {
+            failed(run);
             throw new UncheckedIOException(e);
+        } catch (RuntimeException | Error e) {
+            failed(run); // the run record says the run failed (W&B marks it so) instead of staying "running"
+            throw e;
         } finally {
             model.train(false);
+        }
+    }
+
+    private static void failed(Run run) {
+        if (run != null) {
+            run.finish(1);
         }
     }
 

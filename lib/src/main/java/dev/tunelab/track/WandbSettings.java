@@ -1,0 +1,213 @@
+package dev.tunelab.track;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * How to reach Weights &amp; Biases, read from the same environment variables as the wandb SDK
+ * (protocol note section 1), plus the retry and batching knobs (tests shrink them). The API key is
+ * held here only; {@link #toString()} never shows it.
+ */
+public final class WandbSettings {
+    public enum Mode { ONLINE, OFFLINE, DISABLED }
+
+    static final String DEFAULT_BASE_URL = "https://api.wandb.ai";
+
+    String apiKey;
+    String baseUrl = DEFAULT_BASE_URL;
+    String entity;
+    String project;
+    Mode mode = Mode.ONLINE;
+    String runId;
+    String displayName;
+    String notes;
+    String group;
+    String jobType;
+    /** Set by a W&amp;B sweep agent; the run is reported as part of that sweep. */
+    String sweepId;
+    List<String> tags = List.of();
+    Duration httpTimeout = Duration.ofSeconds(20);
+    /** First retry delay; doubles up to {@link #maxBackoff}, 0-25% jitter (protocol note section 3/6). */
+    Duration initialBackoff = Duration.ofSeconds(1);
+    Duration maxBackoff = Duration.ofSeconds(60);
+    /** After retrying this long, a call gives up: the run stays in its local journal for {@code sync}. */
+    Duration giveUpAfter = Duration.ofMinutes(10);
+    /** Fixed file_stream interval; null follows the SDK's 2 s / 10 s / 30 s schedule. */
+    Duration streamInterval;
+    Duration heartbeat = Duration.ofSeconds(30);
+    /** How long {@code finish} waits for the uploads before leaving the rest to {@code sync}. */
+    Duration finishTimeout = Duration.ofMinutes(2);
+    int queueCapacity = 10_000;
+    /** A history line over this is dropped (protocol note section 3); smaller in tests. */
+    int maxLineBytes = 10_383_360;
+    /** Posts are split so that none carries more than this of lines, below the ~10 MiB limit. */
+    int maxPostBytes = 9 * 1024 * 1024;
+    Consumer<String> log = line -> System.err.println(line);
+
+    private WandbSettings() {}
+
+    /** Settings from {@code System.getenv()} and {@code ~/.netrc}. */
+    public static WandbSettings fromEnvironment() {
+        return from(System.getenv(), Path.of(System.getProperty("user.home"), ".netrc"));
+    }
+
+    /** W&amp;B switched off. */
+    public static WandbSettings disabled() {
+        WandbSettings s = new WandbSettings();
+        s.mode = Mode.DISABLED;
+        return s;
+    }
+
+    /** Online settings for this server and key (tests, explicit use from a notebook). */
+    public static WandbSettings online(String baseUrl, String apiKey) {
+        WandbSettings s = new WandbSettings();
+        s.baseUrl = stripSlash(baseUrl);
+        s.apiKey = apiKey;
+        return s;
+    }
+
+    /** Settings from an environment map; {@code netrc} may be null or missing. */
+    public static WandbSettings from(Map<String, String> env, Path netrc) {
+        WandbSettings s = new WandbSettings();
+        s.baseUrl = stripSlash(env.getOrDefault("WANDB_BASE_URL", DEFAULT_BASE_URL));
+        s.apiKey = blankToNull(env.get("WANDB_API_KEY"));
+        if (s.apiKey == null && netrc != null) {
+            s.apiKey = netrcPassword(netrc, URI.create(s.baseUrl).getHost());
+        }
+        s.entity = blankToNull(env.get("WANDB_ENTITY"));
+        s.project = blankToNull(env.get("WANDB_PROJECT"));
+        s.runId = blankToNull(env.get("WANDB_RUN_ID"));
+        s.displayName = blankToNull(env.get("WANDB_NAME"));
+        s.notes = blankToNull(env.get("WANDB_NOTES"));
+        s.group = blankToNull(env.get("WANDB_RUN_GROUP"));
+        s.jobType = blankToNull(env.get("WANDB_JOB_TYPE"));
+        s.sweepId = blankToNull(env.get("WANDB_SWEEP_ID"));
+        String tags = blankToNull(env.get("WANDB_TAGS"));
+        s.tags = tags == null ? List.of()
+                : Arrays.stream(tags.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList();
+        if (env.containsKey("WANDB_HTTP_TIMEOUT")) {
+            s.httpTimeout = Duration.ofSeconds(Long.parseLong(env.get("WANDB_HTTP_TIMEOUT").trim()));
+        }
+        String mode = blankToNull(env.get("WANDB_MODE"));
+        s.mode = mode == null ? Mode.ONLINE : switch (mode.trim().toLowerCase(Locale.ROOT)) {
+            case "online", "run" -> Mode.ONLINE;
+            case "offline", "dryrun" -> Mode.OFFLINE;
+            case "disabled" -> Mode.DISABLED;
+            default -> throw new IllegalArgumentException(
+                    "WANDB_MODE is '" + mode + "'; expected online, offline or disabled (or run, dryrun)");
+        };
+        // UNCONFIRMED in the note: WANDB_DISABLED=true is read as "disabled", the safe reading.
+        if ("true".equalsIgnoreCase(String.valueOf(env.get("WANDB_DISABLED")).trim())) {
+            s.mode = Mode.DISABLED;
+        }
+        // Online tracking is switched on by a key; without one nothing is sent.
+        if (s.mode == Mode.ONLINE && s.apiKey == null && mode == null) {
+            s.mode = Mode.DISABLED;
+        }
+        if (s.runId != null) {
+            checkName("WANDB_RUN_ID", s.runId, 128);
+        }
+        if (s.project != null) {
+            checkName("WANDB_PROJECT", s.project, 128);
+        }
+        return s;
+    }
+
+    public WandbSettings entity(String v) { entity = v; return this; }
+    public WandbSettings project(String v) { project = checkName("project", v, 128); return this; }
+    public WandbSettings mode(Mode v) { mode = v; return this; }
+    /** Resume (or create) this W&amp;B run id instead of a fresh random one. */
+    public WandbSettings runId(String v) { runId = checkName("run id", v, 128); return this; }
+    public WandbSettings displayName(String v) { displayName = v; return this; }
+    /** Report the run as part of this W&amp;B sweep (a sweep agent sets {@code WANDB_SWEEP_ID}). */
+    public WandbSettings sweepId(String v) { sweepId = v; return this; }
+    public WandbSettings notes(String v) { notes = v; return this; }
+    public WandbSettings group(String v) { group = v; return this; }
+    public WandbSettings tags(List<String> v) { tags = List.copyOf(v); return this; }
+    public WandbSettings httpTimeout(Duration v) { httpTimeout = v; return this; }
+    public WandbSettings backoff(Duration initial, Duration max) { initialBackoff = initial; maxBackoff = max; return this; }
+    public WandbSettings giveUpAfter(Duration v) { giveUpAfter = v; return this; }
+    public WandbSettings streamInterval(Duration v) { streamInterval = v; return this; }
+    public WandbSettings heartbeat(Duration v) { heartbeat = v; return this; }
+    public WandbSettings finishTimeout(Duration v) { finishTimeout = v; return this; }
+    public WandbSettings queueCapacity(int v) { queueCapacity = v; return this; }
+    /** Where warnings go (default standard error); they never contain the API key. */
+    public WandbSettings log(Consumer<String> v) { log = v; return this; }
+
+    public Mode mode() { return mode; }
+    public String baseUrl() { return baseUrl; }
+    public boolean hasApiKey() { return apiKey != null; }
+
+    /** True when runs should get a W&amp;B sink: offline (journal only), or online with a key. */
+    public boolean enabled() {
+        return mode == Mode.OFFLINE || (mode == Mode.ONLINE && apiKey != null);
+    }
+
+    /**
+     * The run page: the API host without its {@code api.} label, then entity/project/runs/id. (The
+     * note says to replace {@code ://api.wandb.}, which would turn api.wandb.ai into "ai"; the SDK
+     * drops {@code api.} only, which is what is done here.)
+     */
+    static String runUrl(String baseUrl, String entity, String project, String run) {
+        return baseUrl.replace("://api.", "://") + "/" + entity + "/" + project + "/runs/" + run;
+    }
+
+    private static String checkName(String what, String v, int max) {
+        // Run ids and project names must not contain / \ # ? % : (protocol note section 1).
+        if (v == null || v.isEmpty() || v.length() > max || v.chars().anyMatch(c -> "/\\#?%:".indexOf(c) >= 0)) {
+            throw new IllegalArgumentException(what + " '" + v + "' must be 1-" + max
+                    + " characters without any of / \\ # ? % :");
+        }
+        return v;
+    }
+
+    private static String netrcPassword(Path netrc, String host) {
+        try {
+            if (!Files.isReadable(netrc)) {
+                return null;
+            }
+            String[] tokens = Files.readString(netrc, StandardCharsets.UTF_8).trim().split("\\s+");
+            boolean inHost = false;
+            for (int i = 0; i + 1 < tokens.length; i++) {
+                switch (tokens[i]) {
+                    case "machine" -> inHost = tokens[++i].equals(host);
+                    case "default" -> inHost = false;
+                    case "password" -> {
+                        if (inHost) {
+                            return tokens[i + 1];
+                        }
+                        i++;
+                    }
+                    default -> { }
+                }
+            }
+        } catch (IOException e) {
+            return null; // no usable netrc: the same as none
+        }
+        return null;
+    }
+
+    private static String blankToNull(String v) {
+        return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    private static String stripSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+
+    @Override
+    public String toString() {
+        return "WandbSettings(mode=" + mode.name().toLowerCase(Locale.ROOT) + ", base=" + baseUrl + ", key="
+                + (apiKey == null ? "none" : "set") + ", entity=" + entity + ", project=" + project
+                + (runId == null ? "" : ", run=" + runId) + ")";
+    }
+}
