@@ -62,7 +62,7 @@ public final class Generator {
 
         try (NDManager session = model.manager().newSubManager();
                 KVCache cache = config.useCache()
-                        ? new KVCache(session, model.config(), batch, total, model.dtype()) : null) {
+                        ? new KVCache(session, model.config(), batch, total + model.virtualTokens(), model.dtype()) : null) {
             int length = promptLen;
             for (int step = 0; step < config.maxNewTokens(); step++) {
                 float[][] logits;
