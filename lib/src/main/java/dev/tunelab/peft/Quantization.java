@@ -1,6 +1,7 @@
 package dev.tunelab.peft;
 
 import dev.tunelab.model.Dense;
+import dev.tunelab.model.Linear;
 import dev.tunelab.model.LlamaModel;
 import dev.tunelab.model.Module;
 import java.util.LinkedHashMap;
@@ -40,14 +41,16 @@ public final class Quantization {
         return out;
     }
 
-    /** Bytes the decoder's linear weights need in each storage format (computed from their shapes). */
+    /**
+     * Bytes the decoder's linear base weights need in each storage format (computed from their
+     * shapes; LoRA's A and B and other adapter weights are not base weights).
+     */
     public static WeightMemory memory(LlamaModel model) {
         long[] sizes = model.namedModules().entrySet().stream()
-                .filter(e -> e.getKey().startsWith("model.layers.") && e.getValue() instanceof dev.tunelab.model.Linear l
-                        && !(e.getValue() instanceof LoraLinear) && !e.getKey().contains(".lora_")
-                        && !e.getKey().endsWith(".base_layer"))
+                .filter(e -> e.getKey().startsWith("model.layers.") && !e.getKey().contains(".lora_")
+                        && (e.getValue() instanceof Dense || e.getValue() instanceof QuantizedLinear))
                 .mapToLong(e -> {
-                    var l = (dev.tunelab.model.Linear) e.getValue();
+                    Linear l = (Linear) e.getValue();
                     return l.inFeatures() * l.outFeatures();
                 }).toArray();
         return WeightMemory.of(sizes);

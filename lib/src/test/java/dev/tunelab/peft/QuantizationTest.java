@@ -221,6 +221,8 @@ class QuantizationTest {
                     .mapToLong(x -> ((QuantizedLinear) x).storageBytes()).sum();
             assertEquals(m.bytes("nf4+dq"), stored, "the report agrees with what the quantized layers hold");
             assertTrue(m.toString().contains("nf4+dq"));
+            Lora.apply(model, LoraConfig.builder().allLinear().build());
+            assertEquals(m, Quantization.memory(model), "adapters are not base weights; quantized bases still count");
         }
     }
 
