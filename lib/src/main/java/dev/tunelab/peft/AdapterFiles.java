@@ -106,6 +106,39 @@ final class AdapterFiles {
     }
 
     static PeftModel load(LlamaModel model, Path dir) throws IOException {
+        AdapterConfig config = readConfig(model, dir);
+        PeftModel peft = switch (config.peftType()) {
+            case LORA -> Lora.apply(model, (LoraConfig) config);
+            case IA3 -> Ia3.apply(model, (Ia3Config) config);
+            case PROMPT_TUNING -> PromptTuning.applyRandom(model, (PromptTuningConfig) config); // values come from the file
+            case PREFIX_TUNING -> PrefixTuning.applyForInference(model, (PrefixTuningConfig) config);
+        };
+        try {
+            fill(peft, peft.activeAdapter(), dir.resolve(WEIGHTS_FILE));
+        } catch (IOException | RuntimeException e) {
+            peft.unload();
+            throw e;
+        }
+        return peft;
+    }
+
+    /** Adds a saved LoRA adapter under {@code name} next to the ones a LoRA model already has. */
+    static void loadAdapter(PeftModel peft, Path dir, String name) throws IOException {
+        AdapterConfig config = readConfig(peft.model(), dir);
+        if (!(config instanceof LoraConfig lora) || peft.type() != PeftType.LORA) {
+            throw new AdapterFormatException(dir.resolve(CONFIG_FILE) + ": field 'peft_type': a second adapter must be LORA on a LoRA model, got "
+                    + config.peftType() + " on " + peft.type());
+        }
+        peft.addAdapter(name, lora);
+        try {
+            fill(peft, name, dir.resolve(WEIGHTS_FILE));
+        } catch (IOException | RuntimeException e) {
+            peft.deleteAdapter(name);
+            throw e;
+        }
+    }
+
+    private static AdapterConfig readConfig(LlamaModel model, Path dir) throws IOException {
         Path configFile = dir.resolve(CONFIG_FILE);
         Path weightsFile = dir.resolve(WEIGHTS_FILE);
         if (!Files.isRegularFile(configFile)) {
@@ -114,22 +147,20 @@ final class AdapterFiles {
         if (!Files.isRegularFile(weightsFile)) {
             throw new AdapterFormatException(weightsFile + ": missing (tunelab reads only safetensors adapters, never adapter_model.bin)");
         }
-        AdapterConfig config;
         try {
-            config = AdapterConfigs.fromJson(ConfigJson.JSON.readTree(configFile.toFile()), model);
+            return AdapterConfigs.fromJson(ConfigJson.JSON.readTree(configFile.toFile()), model);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new AdapterFormatException(configFile + ": not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IllegalArgumentException e) {
             throw new AdapterFormatException(configFile + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Sets an attached adapter's parameters from the file, after checking every key and shape. */
+    private static void fill(PeftModel peft, String adapter, Path weightsFile) throws IOException {
+        LlamaModel model = peft.model();
         Map<String, NDArray> tensors = SafeTensors.loadAll(model.manager(), weightsFile);
-        PeftModel peft = switch (config.peftType()) {
-            case LORA -> Lora.apply(model, (LoraConfig) config);
-            case IA3 -> Ia3.apply(model, (Ia3Config) config);
-            case PROMPT_TUNING -> PromptTuning.applyRandom(model, (PromptTuningConfig) config); // values come from the file
-            case PREFIX_TUNING -> PrefixTuning.applyForInference(model, (PrefixTuningConfig) config);
-        };
-        List<Entry> expected = entries(peft, peft.activeAdapter());
+        List<Entry> expected = entries(peft, adapter);
         TreeSet<String> problems = new TreeSet<>();
         Set<String> keys = new HashSet<>();
         for (Entry e : expected) {
@@ -145,7 +176,6 @@ final class AdapterFiles {
                 .forEach(k -> problems.add("unexpected tensor '" + k + "' (no matching module in the base model)"));
         if (!problems.isEmpty()) {
             tensors.values().forEach(NDArray::close);
-            peft.unload();
             throw new AdapterFormatException(weightsFile + ": adapter does not fit the base model: " + String.join("; ", problems));
         }
         for (Entry e : expected) {
@@ -159,6 +189,5 @@ final class AdapterFiles {
                 }
             }
         }
-        return peft;
     }
 }

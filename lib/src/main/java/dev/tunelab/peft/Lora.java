@@ -35,6 +35,8 @@ public final class Lora {
      * the names it matched (as PEFT saves it).
      */
     static LoraConfig attach(LlamaModel model, String name, LoraConfig config) {
+        String active = layers(model).values().stream().map(LoraLinear::activeAdapter).filter(a -> a != null)
+                .findFirst().orElse(name);
         model.freeze();
         Random random = new Random(config.seed());
         Map<String, Linear> targets = targets(model, config);
@@ -49,16 +51,10 @@ public final class Lora {
                 model.replace(path, lora);
             }
             lora.addAdapter(name, config, random);
-            lora.setActiveAdapter(activeOf(model, name)); // only the active adapter trains
             leafNames.add(path.substring(path.lastIndexOf('.') + 1));
         });
+        layers(model).values().forEach(l -> l.setActiveAdapter(active)); // only the active adapter trains
         return config.allLinear() ? config.withTargets(new ArrayList<>(leafNames)) : config;
-    }
-
-    /** The adapter active in the model's other LoRA layers (the new one if it is the first). */
-    private static String activeOf(LlamaModel model, String added) {
-        return layers(model).values().stream().map(LoraLinear::activeAdapter)
-                .filter(a -> a != null && !a.equals(added)).findFirst().orElse(added);
     }
 
     /** Target linear layers by path; LoRA layers count as their base and their insides are skipped. */

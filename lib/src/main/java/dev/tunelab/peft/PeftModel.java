@@ -73,6 +73,21 @@ public final class PeftModel implements Renderable {
         return this;
     }
 
+    /** Removes a LoRA adapter (not the active one). */
+    public PeftModel deleteAdapter(String name) {
+        requireType(PeftType.LORA, "deleteAdapter");
+        config(name);
+        if (name.equals(active) && adapters.size() > 1) {
+            throw new IllegalStateException("adapter '" + name + "' is active; setAdapter another one first");
+        }
+        Lora.layers(model, name).values().forEach(l -> l.removeAdapter(name));
+        adapters.remove(name);
+        if (name.equals(active)) {
+            active = null;
+        }
+        return this;
+    }
+
     /** Switches the active adapter; only its parameters are trainable afterwards. */
     public PeftModel setAdapter(String name) {
         config(name);
@@ -187,6 +202,17 @@ public final class PeftModel implements Renderable {
     /** Writes the active adapter as PEFT does: adapter_config.json and adapter_model.safetensors. */
     public void save(Path dir) throws IOException {
         AdapterFiles.save(this, active, dir);
+    }
+
+    /** Writes one named adapter (PEFT keeps non-default adapters in a subfolder named after them). */
+    public void save(Path dir, String adapter) throws IOException {
+        AdapterFiles.save(this, adapter, dir);
+    }
+
+    /** Loads a saved LoRA adapter as another named adapter on this model (it does not become active). */
+    public PeftModel loadAdapter(Path dir, String name) throws IOException {
+        AdapterFiles.loadAdapter(this, dir, name);
+        return this;
     }
 
     /** Loads an adapter saved by tunelab or Python PEFT onto {@code model}, as adapter "default". */

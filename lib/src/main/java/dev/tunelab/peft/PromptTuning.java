@@ -43,7 +43,8 @@ public final class PromptTuning extends PromptAdapter {
         if (config.initText() == null) {
             return apply(model, config);
         }
-        return applyFromTokens(model, config, tokenizer.encode(config.initText(), false));
+        // PEFT calls tokenizer(init_text)["input_ids"]: special tokens included (BOS for Llama)
+        return applyFromTokens(model, config, tokenizer.encode(config.initText(), true));
     }
 
     /** Virtual tokens initialised from these token ids' embeddings, repeated or cut to P. */

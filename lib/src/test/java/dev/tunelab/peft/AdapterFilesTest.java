@@ -207,6 +207,27 @@ class AdapterFilesTest {
     }
 
     @Test
+    void secondNamedAdapterLoadsNextToTheFirst(@TempDir Path tmp) throws Exception {
+        float[] expected;
+        try (LlamaModel model = TinyModels.model(1)) {
+            PeftModel peft = trainedLora(model);
+            expected = TinyModels.logits(model);
+            peft.save(tmp.resolve("a"));
+        }
+        try (LlamaModel model = TinyModels.model(1)) {
+            float[] base = TinyModels.logits(model);
+            PeftModel peft = Lora.apply(model, LoraConfig.builder().r(2).targetModules("q_proj").build());
+            peft.loadAdapter(tmp.resolve("a"), "trained");
+            assertArrayEquals(base, TinyModels.logits(model), "the fresh default adapter is still active");
+            peft.setAdapter("trained");
+            assertArrayEquals(expected, TinyModels.logits(model));
+            peft.save(tmp.resolve("b"), "trained");
+            assertEquals(JSON.readTree(tmp.resolve("a/adapter_config.json").toFile()),
+                    JSON.readTree(tmp.resolve("b/adapter_config.json").toFile()));
+        }
+    }
+
+    @Test
     void shapeOfLoadedLoraFollowsTheFile(@TempDir Path tmp) throws Exception {
         try (LlamaModel model = TinyModels.model(1)) {
             Lora.apply(model, LoraConfig.builder().r(2).alpha(2).useRslora(true).targetModules("v_proj").build()).save(tmp);

@@ -243,6 +243,8 @@ class LoraTest {
             PeftModel peft = Lora.apply(model, LoraConfig.builder().r(2).targetModules("q_proj", "v_proj").build());
             peft.addAdapter("other", LoraConfig.builder().r(4).alpha(4).targetModules("o_proj").seed(1).build());
             assertEquals("default", peft.activeAdapter());
+            assertEquals(peft.adapterParameters("default").keySet(), model.trainableParameters().keySet(),
+                    "adding an adapter keeps the active one trainable");
             Random random = new Random(1);
             Lora.layers(model).values().forEach(l -> l.adapters().forEach(a -> TinyModels.randomize(l.loraB(a), random, 0.3)));
             float[] first = TinyModels.logits(model);
