@@ -10,6 +10,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.tunelab.generate.Generation;
+import dev.tunelab.generate.GenerationConfig;
+import dev.tunelab.generate.Generator;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.Dense;
 import dev.tunelab.model.KVCache;
@@ -17,6 +20,7 @@ import dev.tunelab.model.LlamaModel;
 import dev.tunelab.model.Parameter;
 import dev.tunelab.train.Trainer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
@@ -132,6 +136,27 @@ class PromptMethodsTest {
             PrefixTuning.apply(model, PrefixTuningConfig.builder().numVirtualTokens(4).prefixProjection(true).build());
             cachedMatchesFull(model);
         }
+    }
+
+    @Test
+    void generatorGivesTheSameTokensWithAndWithoutCache() {
+        // ragged prompts: the Generator left-pads and passes masks and positions on every step
+        List<long[]> prompts = List.of(new long[] {3, 9, 4}, new long[] {7, 1, 2, 30, 8});
+        Map<String, Function<LlamaModel, PeftModel>> methods = Map.of(
+                "prompt", m -> PromptTuning.apply(m, PromptTuningConfig.builder().numVirtualTokens(3).build()),
+                "prefix", m -> PrefixTuning.apply(m, PrefixTuningConfig.builder().numVirtualTokens(3).build()));
+        methods.forEach((name, method) -> {
+            try (LlamaModel model = TinyModels.model(13)) {
+                method.apply(model);
+                Generator generator = new Generator(model, 31, 0, ids -> Arrays.toString(ids));
+                GenerationConfig greedy = GenerationConfig.greedy().maxNewTokens(6).stopAtEos(false);
+                List<Generation> cached = generator.generate(prompts, greedy.useCache(true));
+                List<Generation> uncached = generator.generate(prompts, greedy.useCache(false));
+                for (int i = 0; i < prompts.size(); i++) {
+                    assertArrayEquals(uncached.get(i).tokens(), cached.get(i).tokens(), name + " prompt " + i);
+                }
+            }
+        });
     }
 
     @Test
