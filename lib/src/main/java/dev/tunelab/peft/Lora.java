@@ -37,13 +37,13 @@ public final class Lora {
     static LoraConfig attach(LlamaModel model, String name, LoraConfig config) {
         String active = layers(model).values().stream().map(LoraLinear::activeAdapter).filter(a -> a != null)
                 .findFirst().orElse(name);
-        model.freeze();
-        Random random = new Random(config.seed());
         Map<String, Linear> targets = targets(model, config);
         if (targets.isEmpty()) {
             throw new IllegalArgumentException("no linear layer matches the LoRA targets of " + config
                     + "; linear layers are e.g. " + linearPaths(model).stream().limit(8).toList());
         }
+        model.freeze();
+        Random random = new Random(config.seed());
         TreeSet<String> leafNames = new TreeSet<>();
         targets.forEach((path, linear) -> {
             LoraLinear lora = linear instanceof LoraLinear l ? l : new LoraLinear(linear, model.manager(), model.dtype());

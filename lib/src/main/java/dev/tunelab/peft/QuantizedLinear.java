@@ -16,6 +16,10 @@ import java.nio.ByteBuffer;
  * rebuilt in full precision inside every forward pass, as QLoRA's base layers are: the codes
  * are looked up in the code book, scaled by their block's absmax, and multiplied with x. The
  * weight is a constant of the graph, so gradients flow to x (and to LoRA adapters on top) only.
+ *
+ * <p>Memory: the stored weight takes {@link #storageBytes()}; during a training step PyTorch keeps
+ * each layer's rebuilt full-precision weight until the backward pass (bitsandbytes rebuilds it
+ * again in backward instead), so a step's peak is higher than the stored size suggests.
  */
 public final class QuantizedLinear extends Linear {
     private final QuantFormat format;
