@@ -140,10 +140,17 @@ final class AdapterConfigs {
         String pattern = targets == null ? root.get("target_modules").textValue() : null;
         unsupported(root, "fan_in_fan_out");
         unsupported(root, "use_dora");
+        unsupported(root, "lora_bias");
         noModulesToSave(root);
+        for (String field : List.of("exclude_modules", "layer_replication", "target_parameters", "trainable_token_indices")) {
+            JsonNode v = root.get(field);
+            if (present(v)) {
+                throw new IllegalArgumentException("field '" + field + "': not supported by tunelab, expected null");
+            }
+        }
         for (String field : List.of("rank_pattern", "alpha_pattern")) {
             JsonNode v = root.get(field);
-            if (v != null && !v.isNull() && !v.isEmpty()) {
+            if (present(v)) {
                 throw new IllegalArgumentException("field '" + field + "': per-module ranks are not supported, expected {}");
             }
         }
@@ -177,6 +184,11 @@ final class AdapterConfigs {
         }
     }
 
+    /** Set to something: not absent, not null, not an empty list or object. */
+    private static boolean present(JsonNode v) {
+        return v != null && !v.isNull() && !(v.isContainerNode() && v.isEmpty());
+    }
+
     private static void unsupported(JsonNode root, String field) {
         if (optionalBool(root, field, false)) {
             throw new IllegalArgumentException("field '" + field + "': true is not supported, expected false");
@@ -184,8 +196,7 @@ final class AdapterConfigs {
     }
 
     private static void noModulesToSave(JsonNode root) {
-        JsonNode v = root.get("modules_to_save");
-        if (v != null && !v.isNull() && !v.isEmpty()) {
+        if (present(root.get("modules_to_save"))) {
             throw new IllegalArgumentException("field 'modules_to_save': fully trained extra modules are not supported, expected null");
         }
     }

@@ -108,6 +108,12 @@ class AdapterFilesTest {
         expectConfigError(tmp, good, n -> n.put("fan_in_fan_out", true), "field 'fan_in_fan_out'");
         expectConfigError(tmp, good, n -> n.put("use_dora", true), "field 'use_dora'");
         expectConfigError(tmp, good, n -> n.put("task_type", "SEQ_2_SEQ_LM"), "field 'task_type'");
+        expectConfigError(tmp, good, n -> n.put("exclude_modules", "q_proj"), "field 'exclude_modules'");
+        Files.writeString(config, "{\"peft_type\": ");
+        try (LlamaModel model = TinyModels.model(1)) {
+            var e = assertThrows(AdapterFormatException.class, () -> PeftModel.load(model, tmp));
+            assertTrue(e.getMessage().contains(config + ": not valid JSON"), e.getMessage());
+        }
     }
 
     private static void expectConfigError(Path dir, ObjectNode good, Function<ObjectNode, ObjectNode> change, String field)
