@@ -134,9 +134,16 @@ public final class LlamaModel extends Module implements AutoCloseable {
 
     /** Writes {@code config.json} and {@code model.safetensors} in Hugging Face's layout. */
     public void save(Path dir) throws IOException {
-        Files.createDirectories(dir);
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         namedParameters().forEach((name, p) -> tensors.put(name, p.data()));
+        if (!tensors.keySet().equals(expectedShapes(config).keySet())) { // adapters or quantized layers attached
+            Set<String> odd = new TreeSet<>(tensors.keySet());
+            odd.removeAll(expectedShapes(config).keySet());
+            throw new IllegalStateException("cannot save as a Hugging Face checkpoint: the model has adapter or quantized layers "
+                    + "(e.g. " + odd.stream().limit(3).toList() + "); save the adapter (PeftModel.save) or merge it first "
+                    + "(PeftModel.mergeAndUnload)");
+        }
+        Files.createDirectories(dir);
         SafeTensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
         config.save(dir.resolve("config.json"));
     }

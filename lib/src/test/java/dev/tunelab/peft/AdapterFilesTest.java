@@ -128,6 +128,15 @@ class AdapterFilesTest {
     }
 
     @Test
+    void anAdaptedModelIsNotSavedAsABrokenCheckpoint(@TempDir Path tmp) {
+        try (LlamaModel model = TinyModels.model(1)) {
+            Lora.apply(model, LoraConfig.builder().build());
+            var e = assertThrows(IllegalStateException.class, () -> model.save(tmp));
+            assertTrue(e.getMessage().contains("mergeAndUnload"), e.getMessage());
+        }
+    }
+
+    @Test
     void missingFilesAreNamed(@TempDir Path tmp) throws Exception {
         try (LlamaModel model = TinyModels.model(1)) {
             var e = assertThrows(AdapterFormatException.class, () -> PeftModel.load(model, tmp));
