@@ -18,14 +18,21 @@ import dev.tunelab.display.MimeBundles;
 import dev.tunelab.model.Dense;
 import dev.tunelab.model.LlamaModel;
 import dev.tunelab.model.Parameter;
+import dev.tunelab.io.SafeTensors;
+import dev.tunelab.io.SafeTensorsFile;
 import dev.tunelab.train.BatchSource;
+import dev.tunelab.train.Checkpoints;
+import dev.tunelab.train.TrainConfig;
+import dev.tunelab.train.TrainResult;
 import dev.tunelab.train.TokenWindows;
 import dev.tunelab.train.Trainer;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LoraTest {
     static BatchSource counting(int length, long seed) {
@@ -201,6 +208,40 @@ class LoraTest {
                     assertNull(all.get(name).gradient(), name + " must not hold a gradient");
                 }
             }
+        }
+    }
+
+    @Test
+    void loraRunsCheckpointOnlyAdaptersAndResume(@TempDir Path tmp) throws Exception {
+        LoraConfig config = LoraConfig.builder().r(2).alpha(4).targetModules("q_proj", "v_proj").build();
+        TrainConfig train = new TrainConfig().steps(6).learningRate(1e-2).logEvery(1).runsDir(tmp.resolve("runs"))
+                .progress(false).seed(4);
+        TrainResult straight;
+        long trainable;
+        try (LlamaModel model = TinyModels.model(3)) {
+            trainable = Lora.apply(model, config).parameterCounts().trainable();
+            straight = Trainer.fit(model, counting(2_000, 1), null, train.checkpointDir(tmp.resolve("a")));
+        }
+        try (LlamaModel model = TinyModels.model(3)) {
+            Lora.apply(model, config);
+            Trainer.fit(model, counting(2_000, 1), null, train.checkpointDir(tmp.resolve("b")).stopAfter(3));
+        }
+        TrainResult resumed;
+        try (LlamaModel model = TinyModels.model(3)) {
+            Lora.apply(model, config.toBuilder().seed(99).build()); // a different A: it must come from the checkpoint
+            resumed = Trainer.fit(model, counting(2_000, 1), null, train.checkpointDir(tmp.resolve("b")).stopAfter(-1));
+        }
+        assertEquals(3, resumed.startStep());
+        for (int i = 0; i < 6; i++) {
+            assertEquals(((Number) straight.run().history().get(i).get("loss")).doubleValue(),
+                    ((Number) resumed.run().history().get(i).get("loss")).doubleValue(), 1e-6, "loss at step " + (i + 1));
+        }
+        Path checkpoint = Checkpoints.latest(tmp.resolve("a")).orElseThrow().dir();
+        try (SafeTensorsFile optimizer = SafeTensors.open(checkpoint.resolve("optimizer.safetensors"));
+                SafeTensorsFile weights = SafeTensors.open(checkpoint.resolve("model.safetensors"))) {
+            assertEquals(2 * 2 * 2, weights.size(), "A and B of q_proj and v_proj in 2 layers");
+            long moments = optimizer.infos().stream().mapToLong(i -> java.util.Arrays.stream(i.shape()).reduce(1, (x, y) -> x * y)).sum();
+            assertEquals(2 * trainable, moments, "AdamW keeps two moments per adapter parameter and none for the base");
         }
     }
 
