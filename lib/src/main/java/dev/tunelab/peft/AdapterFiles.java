@@ -64,7 +64,14 @@ final class AdapterFiles {
             return out;
         }
         for (Entry e : entries(peft, adapter)) {
-            out.put(e.key(), e.parameter().data().reshape(e.savedShape()));
+            NDArray data = e.parameter().data();
+            if (data.getShape().equals(e.savedShape())) {
+                out.put(e.key(), data);
+            } else {
+                NDArray shaped = data.reshape(e.savedShape());
+                shaped.attach(scratch); // a handle for writing only: closing it leaves the parameter alone
+                out.put(e.key(), shaped);
+            }
         }
         return out;
     }

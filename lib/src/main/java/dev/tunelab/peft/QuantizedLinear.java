@@ -68,7 +68,14 @@ public final class QuantizedLinear extends Linear {
     /** Quantizes a dense layer's weight (the bias stays in full precision). */
     public static QuantizedLinear of(Dense dense, QuantFormat format, boolean doubleQuant, NDManager manager) {
         NDArray w = dense.weight().data();
-        float[] values = w.toType(DataType.FLOAT32, false).toFloatArray();
+        float[] values;
+        if (w.getDataType() == DataType.FLOAT32) {
+            values = w.toFloatArray();
+        } else {
+            try (NDArray f = w.toType(DataType.FLOAT32, true)) {
+                values = f.toFloatArray();
+            }
+        }
         BlockQuantized q = BlockQuantized.quantize(values, format, BlockQuantized.BLOCK, doubleQuant);
         NDArray bias = dense.bias() == null ? null : dense.bias().data().duplicate();
         if (bias != null) {
@@ -98,24 +105,36 @@ public final class QuantizedLinear extends Linear {
         return manager.create(buffer, new Shape(bytes.length), DataType.UINT8);
     }
 
-    private static NDArray lookup(NDArray table, NDArray byteCodes) {
-        NDArray index = byteCodes.toType(DataType.INT64, false);
+    /**
+     * Code book values of byte codes. The int64 index is a per-step temporary attached to {@code m},
+     * and the gathered result follows it there, so nothing piles up in the model's manager.
+     */
+    private static NDArray lookup(NDArray table, NDArray byteCodes, NDManager m) {
+        NDArray index = byteCodes.toType(DataType.INT64, true);
+        index.attach(m);
         return ai.djl.nn.core.Embedding.embedding(index, table, SparseFormat.DENSE).head();
     }
 
+    /** A new handle on a stored array for this step (closing it leaves the stored array alone). */
+    private static NDArray view(NDArray stored, NDManager m, long... shape) {
+        NDArray v = stored.reshape(shape);
+        v.attach(m);
+        return v;
+    }
+
     /** The absmax of each block (blocks, 1), decoding the second quantization if there is one. */
-    private NDArray blockAbsmax() {
+    private NDArray blockAbsmax(NDManager m) {
         if (absmax != null) {
-            return absmax.reshape(blocks, 1);
+            return view(absmax, m, blocks, 1);
         }
-        NDArray centered = lookup(dynamicTable, absmaxCodes).reshape(-1, BlockQuantized.DQ_BLOCK)
-                .mul(absmax2.reshape(-1, 1)).reshape(-1);
+        NDArray centered = lookup(dynamicTable, absmaxCodes, m).reshape(-1, BlockQuantized.DQ_BLOCK)
+                .mul(view(absmax2, m, -1, 1)).reshape(-1);
         return centered.get("0:{}", blocks).add(Autograd.scalar(centered, absmaxOffset)).reshape(blocks, 1);
     }
 
-    /** The weight (out, in) in the compute dtype, rebuilt from the codes. */
-    public NDArray dequantizedWeight() {
-        NDArray values = lookup(codeTable, codes).reshape(blocks, blockSize).mul(blockAbsmax()).reshape(-1);
+    /** The weight (out, in) in the compute dtype, rebuilt from the codes; its arrays belong to {@code m}. */
+    public NDArray dequantizedWeight(NDManager m) {
+        NDArray values = lookup(codeTable, codes, m).reshape(blocks, blockSize).mul(blockAbsmax(m)).reshape(-1);
         if (values.size() != out * in) {
             values = values.get("0:{}", out * in);
         }
@@ -124,7 +143,7 @@ public final class QuantizedLinear extends Linear {
 
     @Override
     public NDArray forward(NDArray x) {
-        NDArray w = dequantizedWeight();
+        NDArray w = dequantizedWeight(x.getManager());
         return ai.djl.nn.core.Linear.linear(x, w, bias == null ? null : bias.data()).head();
     }
 
@@ -134,8 +153,11 @@ public final class QuantizedLinear extends Linear {
             throw new IllegalArgumentException("not a quantized layer: " + linear.getClass().getSimpleName());
         }
         return Autograd.noGrad(() -> {
-            NDArray w = q.dequantizedWeight();
-            w.attach(manager);
+            NDArray w;
+            try (NDManager scratch = manager.newSubManager()) {
+                w = q.dequantizedWeight(scratch).duplicate();
+                w.attach(manager);
+            }
             NDArray b = q.bias == null ? null : q.bias.data();
             Dense d = new Dense(w, b);
             d.weight().setTrainable(false);
