@@ -186,14 +186,11 @@ final class AdapterFiles {
             throw new AdapterFormatException(weightsFile + ": adapter does not fit the base model: " + String.join("; ", problems));
         }
         for (Entry e : expected) {
-            NDArray value = tensors.get(e.key());
-            NDArray typed = value.getDataType() == model.dtype() ? value : value.toType(model.dtype(), false);
-            NDArray shaped = typed.reshape(e.parameter().data().getShape());
-            e.parameter().set(shaped);
-            for (NDArray temporary : new NDArray[] {value, typed}) {
-                if (temporary != shaped && !temporary.isReleased()) {
-                    temporary.close(); // the parameter's view keeps the storage alive
-                }
+            try (NDArray value = tensors.get(e.key());
+                    NDArray typed = value.toType(model.dtype(), true);
+                    NDArray shaped = typed.reshape(e.parameter().data().getShape())) {
+                // an owned copy: the file's arrays are backed by buffers freed when they are closed
+                e.parameter().set(shaped.duplicate());
             }
         }
     }
