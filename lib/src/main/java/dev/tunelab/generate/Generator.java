@@ -39,8 +39,10 @@ public final class Generator {
             throw new IllegalArgumentException("every prompt needs at least one token");
         }
         int total = promptLen + config.maxNewTokens();
-        if (total > model.config().maxPositionEmbeddings()) {
+        int virtual = model.promptAdapter() == null ? 0 : model.promptAdapter().length(); // prompt/prefix tuning's positions come first
+        if (total + virtual > model.config().maxPositionEmbeddings()) {
             throw new IllegalArgumentException("prompt (" + promptLen + ") + maxNewTokens (" + config.maxNewTokens()
+                    + (virtual > 0 ? ") + virtual tokens (" + virtual : "")
                     + ") exceeds max_position_embeddings " + model.config().maxPositionEmbeddings());
         }
         // Left-padded token ids and the 0/1 attention mask over every position so far.
@@ -62,13 +64,13 @@ public final class Generator {
 
         try (NDManager session = model.manager().newSubManager();
                 KVCache cache = config.useCache()
-                        ? new KVCache(session, model.config(), batch, total, model.dtype()) : null) {
+                        ? new KVCache(session, model.config(), batch, total + model.virtualTokens(), model.dtype()) : null) {
             int length = promptLen;
             for (int step = 0; step < config.maxNewTokens(); step++) {
                 float[][] logits;
                 try (NDManager m = session.newSubManager()) {
-                    // With a cache only the tokens it has not seen yet are fed.
-                    int from = cache == null ? 0 : cache.length();
+                    // With a cache only the tokens it has not seen yet are fed (it also holds prompt tuning's virtual tokens).
+                    int from = cache == null ? 0 : Math.max(0, cache.length() - model.virtualTokens());
                     NDArray input = m.create(slice(ids, from, length)).reshape(batch, length - from);
                     NDArray attention = m.create(slice(mask, 0, length)).reshape(batch, length);
                     NDArray positions = positions(m, mask, from, length);

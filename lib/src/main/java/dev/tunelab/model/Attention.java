@@ -28,6 +28,14 @@ public final class Attention extends Module {
      * Returns (B, T, hidden).
      */
     public NDArray forward(NDArray x, NDArray cos, NDArray sin, NDArray mask, KVCache cache) {
+        return forward(x, cos, sin, mask, cache, null);
+    }
+
+    /**
+     * With prefix tuning (Li & Liang 2021): learned keys and values, each (B, kv_heads, P, head_dim),
+     * go in front of the cached and new ones; the mask then has P more leading columns.
+     */
+    public NDArray forward(NDArray x, NDArray cos, NDArray sin, NDArray mask, KVCache cache, NDArray[] prefix) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         NDArray q = this.<Linear>child("q_proj").forward(x).reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);
@@ -39,6 +47,10 @@ public final class Attention extends Module {
             NDArray[] kv = cache.append(layerIndex, k, v);
             k = kv[0];
             v = kv[1];
+        }
+        if (prefix != null) {
+            k = prefix[0].concat(k, 2);
+            v = prefix[1].concat(v, 2);
         }
         k = repeatKv(k);
         v = repeatKv(v);

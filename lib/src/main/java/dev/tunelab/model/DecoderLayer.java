@@ -16,7 +16,12 @@ public final class DecoderLayer extends Module {
     }
 
     public NDArray forward(NDArray x, NDArray cos, NDArray sin, NDArray mask, KVCache cache) {
-        NDArray h = x.add(attention().forward(this.<RMSNorm>child("input_layernorm").forward(x), cos, sin, mask, cache));
+        return forward(x, cos, sin, mask, cache, null);
+    }
+
+    /** With prefix tuning's {keys, values} for this layer (null: none). */
+    public NDArray forward(NDArray x, NDArray cos, NDArray sin, NDArray mask, KVCache cache, NDArray[] prefix) {
+        NDArray h = x.add(attention().forward(this.<RMSNorm>child("input_layernorm").forward(x), cos, sin, mask, cache, prefix));
         return h.add(this.<Mlp>child("mlp").forward(this.<RMSNorm>child("post_attention_layernorm").forward(h)));
     }
 }

@@ -39,6 +39,16 @@ public final class KVCache implements AutoCloseable {
         return capacity;
     }
 
+    /** Cached keys of a layer, (B, kv_heads, length, head_dim): a view, valid while the cache is open. */
+    public NDArray keys(int layer) {
+        return keys[layer].get(new NDIndex(":, :, :{}", length));
+    }
+
+    /** Cached values of a layer, (B, kv_heads, length, head_dim): a view, valid while the cache is open. */
+    public NDArray values(int layer) {
+        return values[layer].get(new NDIndex(":, :, :{}", length));
+    }
+
     /**
      * Stores this step's keys and values (B, kv_heads, T, head_dim) for a layer and returns all
      * cached ones including them. The last layer advances the length.

@@ -32,6 +32,7 @@ public final class LlamaModel extends Module implements AutoCloseable {
     private final NDManager manager;
     private final DataType dtype;
     private final Rotary rotary;
+    private PromptAdapter promptAdapter;
 
     private LlamaModel(LlamaConfig config, NDManager manager, DataType dtype, Map<String, NDArray> weights) {
         this.config = config;
@@ -133,9 +134,16 @@ public final class LlamaModel extends Module implements AutoCloseable {
 
     /** Writes {@code config.json} and {@code model.safetensors} in Hugging Face's layout. */
     public void save(Path dir) throws IOException {
-        Files.createDirectories(dir);
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         namedParameters().forEach((name, p) -> tensors.put(name, p.data()));
+        if (!tensors.keySet().equals(expectedShapes(config).keySet())) { // adapters or quantized layers attached
+            Set<String> odd = new TreeSet<>(tensors.keySet());
+            odd.removeAll(expectedShapes(config).keySet());
+            throw new IllegalStateException("cannot save as a Hugging Face checkpoint: the model has adapter or quantized layers "
+                    + "(e.g. " + odd.stream().limit(3).toList() + "); save the adapter (PeftModel.save) or merge it first "
+                    + "(PeftModel.mergeAndUnload)");
+        }
+        Files.createDirectories(dir);
         SafeTensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
         config.save(dir.resolve("config.json"));
     }
@@ -207,7 +215,48 @@ public final class LlamaModel extends Module implements AutoCloseable {
 
     /** Final hidden states (B, T, hidden) after the last norm: what the LM head, reward and value heads read. */
     public NDArray hidden(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KVCache cache) {
-        return hiddenFromEmbeddings(embed(inputIds), attentionMask, positionIds, cache);
+        NDArray x = embed(inputIds);
+        if (promptAdapter == null) {
+            return hiddenFromEmbeddings(x, attentionMask, positionIds, cache);
+        }
+        return hiddenWithPrompt(x, attentionMask, positionIds, cache);
+    }
+
+    /**
+     * As PEFT runs prompt learning: the P virtual positions come first (0..P-1) and real tokens
+     * follow at P..; virtual tokens are never masked. Prompt tuning's virtual tokens enter on the
+     * first call and then live in the KV cache; prefix tuning's keys and values join every call.
+     * Returns hidden states of the real tokens only.
+     */
+    private NDArray hiddenWithPrompt(NDArray x, NDArray attentionMask, NDArray positionIds, KVCache cache) {
+        NDManager m = x.getManager();
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        int p = promptAdapter.length();
+        int past = cache == null ? 0 : cache.length();
+        boolean embeddings = promptAdapter.prependsEmbeddings();
+        boolean prependNow = embeddings && past == 0;
+        if (positionIds != null) {
+            positionIds = positionIds.add(p);
+        } else if (!embeddings) {
+            positionIds = m.arange(past + p, past + p + (int) t).toType(DataType.INT64, false).expandDims(0);
+        }
+        if (prependNow && positionIds != null) {
+            long rows = positionIds.getShape().get(0);
+            NDArray virtual = m.arange(0, p).toType(DataType.INT64, false).expandDims(0).broadcast(rows, p);
+            positionIds = virtual.concat(positionIds, 1);
+        }
+        if (!embeddings) {
+            return hiddenFromEmbeddings(x, attentionMask, positionIds, cache, promptAdapter.keyValuePrefixes(m, b));
+        }
+        if (attentionMask != null) {
+            attentionMask = m.ones(new Shape(b, p), attentionMask.getDataType()).concat(attentionMask, 1);
+        }
+        if (!prependNow) {
+            return hiddenFromEmbeddings(x, attentionMask, positionIds, cache);
+        }
+        x = promptAdapter.inputEmbeddings(m, b).concat(x, 1);
+        return hiddenFromEmbeddings(x, attentionMask, positionIds, cache).get(":, {}:, :", p);
     }
 
     /** Token embeddings (B, T, hidden); prompt tuning prepends learned vectors to these. */
@@ -217,6 +266,12 @@ public final class LlamaModel extends Module implements AutoCloseable {
 
     /** The decoder stack on given input embeddings (B, T, hidden). */
     public NDArray hiddenFromEmbeddings(NDArray x, NDArray attentionMask, NDArray positionIds, KVCache cache) {
+        return hiddenFromEmbeddings(x, attentionMask, positionIds, cache, null);
+    }
+
+    /** As above, with prefix tuning's keys and values ({keys, values} per layer) in front of every layer's own. */
+    private NDArray hiddenFromEmbeddings(NDArray x, NDArray attentionMask, NDArray positionIds, KVCache cache,
+            NDArray[][] prefixes) {
         NDManager m = x.getManager();
         long b = x.getShape().get(0);
         int t = (int) x.getShape().get(1);
@@ -226,9 +281,13 @@ public final class LlamaModel extends Module implements AutoCloseable {
         }
         NDArray[] cosSin = rotary.at(positionIds);
         NDArray mask = attentionBias(m, attentionMask, t, past, x.getDataType());
+        if (prefixes != null) { // prefix keys are visible to every query
+            long p = prefixes[0][0].getShape().get(2);
+            mask = m.zeros(new Shape(mask.getShape().get(0), 1, t, p), mask.getDataType()).concat(mask, 3);
+        }
         ModuleList<DecoderLayer> layers = body().child("layers");
         for (int i = 0; i < layers.size(); i++) {
-            x = layers.get(i).forward(x, cosSin[0], cosSin[1], mask, cache);
+            x = layers.get(i).forward(x, cosSin[0], cosSin[1], mask, cache, prefixes == null ? null : prefixes[i]);
         }
         return body().<RMSNorm>child("norm").forward(x);
     }
@@ -262,6 +321,26 @@ public final class LlamaModel extends Module implements AutoCloseable {
             bias = bias.add(padding);
         }
         return bias;
+    }
+
+    // ---- prompt adapters ----------------------------------------------------------------
+
+    /** Attaches prompt or prefix tuning (registered as child {@code prompt_encoder}); null detaches. */
+    public void setPromptAdapter(PromptAdapter adapter) {
+        removeChild("prompt_encoder");
+        promptAdapter = adapter;
+        if (adapter != null) {
+            addChild("prompt_encoder", adapter);
+        }
+    }
+
+    public PromptAdapter promptAdapter() {
+        return promptAdapter;
+    }
+
+    /** Positions the KV cache needs besides the real tokens (prompt tuning's virtual tokens). */
+    public int virtualTokens() {
+        return promptAdapter != null && promptAdapter.prependsEmbeddings() ? promptAdapter.length() : 0;
     }
 
     // ---- parameters ---------------------------------------------------------------------

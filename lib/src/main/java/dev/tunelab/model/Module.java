@@ -30,6 +30,11 @@ public abstract class Module {
         return (M) children.get(name);
     }
 
+    /** Removes a child (adapters that are unloaded); a no-op when there is none. */
+    protected final void removeChild(String name) {
+        children.remove(name);
+    }
+
     /** The child registered under {@code name}, replaced by {@code replacement}. */
     public final void setChild(String name, Module replacement) {
         if (!children.containsKey(name)) {

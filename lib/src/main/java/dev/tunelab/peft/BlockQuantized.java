@@ -1,0 +1,146 @@
+package dev.tunelab.peft;
+
+/**
+ * A tensor quantized block-wise (Dettmers et al. 2022, 2023), held in Java arrays: codes packed
+ * two per byte for 4-bit formats (the first value in the high nibble, as bitsandbytes packs them),
+ * one fp32 absmax per block, or with double quantization the absmax constants themselves
+ * quantized: their mean is subtracted and the rest stored as 8-bit {@link DynamicMap} codes with
+ * one fp32 absmax per {@value #DQ_BLOCK} of them.
+ *
+ * @param absmax fp32 absmax per block; null when double-quantized
+ * @param absmaxCodes 8-bit codes of (absmax - absmaxOffset); null without double quantization
+ * @param absmax2 fp32 absmax of each block of {@value #DQ_BLOCK} absmax codes
+ */
+public record BlockQuantized(
+        QuantFormat format,
+        int blockSize,
+        long size,
+        byte[] codes,
+        float[] absmax,
+        byte[] absmaxCodes,
+        float[] absmax2,
+        float absmaxOffset) {
+
+    /** QLoRA's block for the weights. */
+    public static final int BLOCK = 64;
+    /** QLoRA's block for the second quantization of the absmax constants. */
+    public static final int DQ_BLOCK = 256;
+
+    public boolean doubleQuantized() {
+        return absmaxCodes != null;
+    }
+
+    public int blocks() {
+        return (int) ((size + blockSize - 1) / blockSize);
+    }
+
+    /** Quantizes {@code x}; blocks of {@code blockSize} consecutive values share one absmax. */
+    public static BlockQuantized quantize(float[] x, QuantFormat format, int blockSize, boolean doubleQuant) {
+        int blocks = (x.length + blockSize - 1) / blockSize;
+        float[] absmax = new float[blocks];
+        int perByte = 8 / format.bits();
+        // codes are padded to whole blocks so that dequantization can reshape to (blocks, blockSize)
+        byte[] codes = new byte[blocks * blockSize / perByte];
+        for (int b = 0; b < blocks; b++) {
+            int from = b * blockSize;
+            int to = Math.min(x.length, from + blockSize);
+            float max = 0;
+            for (int i = from; i < to; i++) {
+                max = Math.max(max, Math.abs(x[i]));
+            }
+            absmax[b] = max;
+            for (int i = from; i < from + blockSize; i++) {
+                float normalized = i < to && max > 0 ? x[i] / max : 0f;
+                int code = format.nearest(normalized);
+                if (perByte == 2) {
+                    codes[i / 2] |= (byte) (i % 2 == 0 ? code << 4 : code);
+                } else {
+                    codes[i] = (byte) code;
+                }
+            }
+        }
+        if (!doubleQuant) {
+            return new BlockQuantized(format, blockSize, x.length, codes, absmax, null, null, 0f);
+        }
+        double sum = 0;
+        for (float a : absmax) {
+            sum += a;
+        }
+        float offset = (float) (sum / blocks);
+        float[] centered = new float[blocks];
+        for (int i = 0; i < blocks; i++) {
+            centered[i] = absmax[i] - offset;
+        }
+        int blocks2 = (blocks + DQ_BLOCK - 1) / DQ_BLOCK;
+        float[] absmax2 = new float[blocks2];
+        byte[] absmaxCodes = new byte[blocks2 * DQ_BLOCK];
+        for (int b = 0; b < blocks2; b++) {
+            int from = b * DQ_BLOCK;
+            int to = Math.min(blocks, from + DQ_BLOCK);
+            float max = 0;
+            for (int i = from; i < to; i++) {
+                max = Math.max(max, Math.abs(centered[i]));
+            }
+            absmax2[b] = max;
+            for (int i = from; i < from + DQ_BLOCK; i++) {
+                float normalized = i < to && max > 0 ? centered[i] / max : 0f;
+                absmaxCodes[i] = (byte) QuantFormat.nearest(DynamicMap.SIGNED, normalized);
+            }
+        }
+        return new BlockQuantized(format, blockSize, x.length, codes, null, absmaxCodes, absmax2, offset);
+    }
+
+    /** The absmax of every block, decoded from the second quantization when there is one. */
+    public float[] blockAbsmax() {
+        if (!doubleQuantized()) {
+            return absmax.clone();
+        }
+        float[] out = new float[blocks()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = DynamicMap.SIGNED[absmaxCodes[i] & 0xff] * absmax2[i / DQ_BLOCK] + absmaxOffset;
+        }
+        return out;
+    }
+
+    /** The code (index into the format's code book) of element {@code i}. */
+    public int code(long i) {
+        if (format.bits() == 4) {
+            int packed = codes[(int) (i / 2)] & 0xff;
+            return i % 2 == 0 ? packed >>> 4 : packed & 0x0f;
+        }
+        return codes[(int) i] & 0xff;
+    }
+
+    public float[] dequantize() {
+        float[] scale = blockAbsmax();
+        float[] out = new float[(int) size];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = format.value(code(i)) * scale[i / blockSize];
+        }
+        return out;
+    }
+
+    /**
+     * Bytes this representation needs as bitsandbytes stores it: packed codes, then fp32 absmax
+     * per block, or 8-bit absmax codes plus fp32 per {@value #DQ_BLOCK} blocks plus the fp32 offset.
+     */
+    public long storageBytes() {
+        return storageBytes(size, format, blockSize, doubleQuantized());
+    }
+
+    public static long storageBytes(long size, QuantFormat format, int blockSize, boolean doubleQuant) {
+        long codeBytes = (size * format.bits() + 7) / 8;
+        long blocks = (size + blockSize - 1) / blockSize;
+        if (!doubleQuant) {
+            return codeBytes + 4 * blocks;
+        }
+        long blocks2 = (blocks + DQ_BLOCK - 1) / DQ_BLOCK;
+        return codeBytes + blocks + 4 * blocks2 + 4;
+    }
+
+    @Override
+    public String toString() {
+        return "BlockQuantized(" + format + ", " + size + " values, block " + blockSize
+                + (doubleQuantized() ? ", double-quantized" : "") + ", " + storageBytes() + " bytes)";
+    }
+}

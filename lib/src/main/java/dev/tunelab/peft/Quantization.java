@@ -1,0 +1,58 @@
+package dev.tunelab.peft;
+
+import dev.tunelab.model.Dense;
+import dev.tunelab.model.Linear;
+import dev.tunelab.model.LlamaModel;
+import dev.tunelab.model.Module;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Replaces the decoder's dense linear layers by quantized ones, as QLoRA loads its base model
+ * (bitsandbytes' Linear4bit for every linear layer except the LM head; embeddings and norms stay
+ * in full precision). Attach LoRA afterwards: {@code Lora.apply(Quantization.quantize(model, NF4, true), cfg)}.
+ */
+public final class Quantization {
+    private Quantization() {}
+
+    /** Quantizes every {@link Dense} under {@code model.} in place and frees its full-precision weight. */
+    public static LlamaModel quantize(LlamaModel model, QuantFormat format, boolean doubleQuant) {
+        model.freeze();
+        for (var e : decoderLinears(model).entrySet()) {
+            Dense dense = e.getValue();
+            QuantizedLinear q = QuantizedLinear.of(dense, format, doubleQuant, model.manager());
+            model.replace(e.getKey(), q);
+            dense.weight().data().close();
+            if (dense.bias() != null) {
+                dense.bias().data().close();
+            }
+        }
+        return model;
+    }
+
+    /** The dense linear layers QLoRA quantizes, by path. */
+    static Map<String, Dense> decoderLinears(Module model) {
+        Map<String, Dense> out = new LinkedHashMap<>();
+        model.namedModules().forEach((path, m) -> {
+            if (m instanceof Dense d && path.startsWith("model.layers.") && !path.contains(".lora_")) {
+                out.put(path, d);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Bytes the decoder's linear base weights need in each storage format (computed from their
+     * shapes; LoRA's A and B and other adapter weights are not base weights).
+     */
+    public static WeightMemory memory(LlamaModel model) {
+        long[] sizes = model.namedModules().entrySet().stream()
+                .filter(e -> e.getKey().startsWith("model.layers.") && !e.getKey().contains(".lora_")
+                        && (e.getValue() instanceof Dense || e.getValue() instanceof QuantizedLinear))
+                .mapToLong(e -> {
+                    Linear l = (Linear) e.getValue();
+                    return l.inFeatures() * l.outFeatures();
+                }).toArray();
+        return WeightMemory.of(sizes);
+    }
+}

@@ -1,0 +1,25 @@
+/**
+ * Parameter-efficient fine-tuning: adapters that live inside a {@link dev.tunelab.model.LlamaModel}'s
+ * module tree, so the ordinary {@link dev.tunelab.train.Trainer} trains them and nothing else.
+ *
+ * <pre>{@code
+ * PeftModel peft = Lora.apply(model, LoraConfig.builder().r(8).alpha(16).allLinear().build());
+ * peft                                   // renders "trainable params: ... || trainable%: ..."
+ * Trainer.fit(peft.model(), train, eval, new TrainConfig().steps(200));
+ * peft.save(Path.of("my-adapter"));      // adapter_config.json + adapter_model.safetensors, as PEFT
+ *
+ * // QLoRA: NF4 base weights with double quantization, LoRA on top, merged back at the end
+ * PeftModel q = Lora.apply(Quantization.quantize(model, QuantFormat.NF4, true), loraConfig);
+ * q.mergeAndUnload().save(Path.of("merged-model"));
+ * }</pre>
+ *
+ * <ul>
+ *   <li>{@link dev.tunelab.peft.Lora}, {@link dev.tunelab.peft.LoraLinear}: LoRA (Hu et al. 2021), rsLoRA, merge, named adapters.
+ *   <li>{@link dev.tunelab.peft.Quantization}, {@link dev.tunelab.peft.QuantizedLinear}, {@link dev.tunelab.peft.Nf4}:
+ *       QLoRA's NF4 with block-wise absmax and double quantization (Dettmers et al. 2023), int4/int8 for comparison.
+ *   <li>{@link dev.tunelab.peft.PromptTuning}, {@link dev.tunelab.peft.PrefixTuning}, {@link dev.tunelab.peft.Ia3}:
+ *       Lester et al. 2021, Li &amp; Liang 2021, Liu et al. 2022.
+ *   <li>{@link dev.tunelab.peft.PeftModel}: the adapted model, its parameter counts, saving and loading in PEFT's format.
+ * </ul>
+ */
+package dev.tunelab.peft;
