@@ -40,24 +40,25 @@ public final class StoryWords {
         }
     }
 
+    /** The 20 names the TinyStories training text uses most (counted in the mirror's two train files), 10 girls and 10 boys. */
     public static final List<Child> CHILDREN = List.of(
-            new Child("Lily", true), new Child("Tim", false), new Child("Mia", true),
-            new Child("Ben", false), new Child("Sue", true), new Child("Max", false),
-            new Child("Anna", true), new Child("Tom", false), new Child("Lucy", true),
-            new Child("Sam", false), new Child("Amy", true), new Child("Jack", false),
-            new Child("Sara", true), new Child("Leo", false), new Child("Emma", true),
-            new Child("Bob", false), new Child("Zoe", true), new Child("Joe", false),
-            new Child("Kate", true), new Child("Timmy", false));
+            new Child("Lily", true), new Child("Tim", false), new Child("Tom", false), new Child("Ben", false),
+            new Child("Max", false), new Child("Sam", false), new Child("Sue", true), new Child("Mia", true),
+            new Child("Timmy", false), new Child("Anna", true), new Child("Lucy", true), new Child("Sara", true),
+            new Child("Jack", false), new Child("Bob", false), new Child("Jane", true), new Child("Joe", false),
+            new Child("Sarah", true), new Child("Molly", true), new Child("Amy", true), new Child("Billy", false));
 
-    /** Things a child finds: single nouns (and one two-word noun) the checks look for word for word. */
+    /**
+     * Things a child finds: one-word nouns, each used at least 50 times in the training text, so the
+     * model knows them and a check can look for them word for word.
+     */
     public static final List<String> THINGS = List.of(
-            "ball", "box", "key", "shell", "rock", "kite", "hat", "book", "doll", "map", "coin", "feather",
-            "flower", "stick", "leaf", "ring", "cup", "bell", "toy car", "teddy bear", "balloon", "stone",
-            "sock", "basket");
+            "ball", "box", "rock", "kite", "hat", "book", "doll", "flower", "stick", "balloon", "stone", "basket",
+            "key", "leaf", "boat", "cake", "truck", "apple", "bucket", "blanket", "cup", "bell", "map", "coin");
 
     public static final List<String> PLACES = List.of(
-            "park", "beach", "forest", "garden", "zoo", "farm", "school", "lake", "store", "playground",
-            "library", "river", "hill", "pond");
+            "park", "beach", "forest", "garden", "farm", "school", "lake", "store", "river", "hill", "pond", "woods",
+            "yard", "sea");
 
     public static final List<String> PETS = List.of("dog", "cat", "puppy", "kitten", "bird", "bunny", "fish", "frog");
 

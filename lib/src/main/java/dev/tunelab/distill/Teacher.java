@@ -35,8 +35,14 @@ public final class Teacher {
     /** A kept continuation, with the try (1-based) that produced it. */
     public record Accepted<T extends TeacherTask>(T task, Candidate candidate, int attempt) {}
 
-    /** The kept continuations in task order (at most one per task), and the counts behind them. */
-    public record Result<T extends TeacherTask>(List<Accepted<T>> accepted, FilterStats stats) {}
+    /** A thrown-away continuation and the first check it failed (or unfinished, duplicate). */
+    public record Rejected<T extends TeacherTask>(T task, Candidate candidate, int attempt, String reason) {}
+
+    /**
+     * The kept continuations in task order (at most one per task), the thrown-away ones in the
+     * order they were drawn (to see what the filter does), and the counts behind them.
+     */
+    public record Result<T extends TeacherTask>(List<Accepted<T>> accepted, List<Rejected<T>> rejected, FilterStats stats) {}
 
     public <T extends TeacherTask> Result<T> run(List<T> tasks) {
         FilterStats stats = new FilterStats();
@@ -45,6 +51,7 @@ public final class Teacher {
         long eos = teacher.tokenizer().eosId().orElse(teacher.model().config().eosTokenId());
         Random seeds = new Random(config.seed());
         Set<String> kept = new HashSet<>();
+        List<Rejected<T>> rejected = new ArrayList<>();
         @SuppressWarnings("unchecked")
         Accepted<T>[] byTask = new Accepted[tasks.size()];
 
@@ -70,6 +77,7 @@ public final class Teacher {
                         acceptedThisTry++;
                     } else {
                         stats.rejected(task.group(), reason);
+                        rejected.add(new Rejected<>(task, c, attempt, reason));
                     }
                 }
                 done += batch.size();
@@ -80,13 +88,19 @@ public final class Teacher {
         }
         List<Accepted<T>> accepted = new ArrayList<>();
         for (Accepted<T> a : byTask) if (a != null) accepted.add(a);
-        return new Result<>(accepted, stats);
+        return new Result<>(accepted, rejected, stats);
     }
 
     /** The kind of the first check the candidate fails, or null when it passes them all. */
     static String firstFailure(TeacherTask task, Candidate c) {
+        Check failed = firstFailedCheck(task, c);
+        return failed == null ? null : failed.kind();
+    }
+
+    /** The first check the candidate fails, or null when it passes them all. */
+    public static Check firstFailedCheck(TeacherTask task, Candidate c) {
         for (Check check : task.checks()) {
-            if (!check.passes(c)) return check.kind();
+            if (!check.passes(c)) return check;
         }
         return null;
     }
