@@ -108,6 +108,16 @@ public final class StoryTasks {
         return out;
     }
 
+    /** The slots in one order (name, thing, place, pet, mood, friend), so rows list their fields alike. */
+    private static Map<String, String> ordered(Map<String, String> slots) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String key : List.of("name", "thing", "place", "pet", "mood", "friend")) {
+            if (slots.containsKey(key)) m.put(key, slots.get(key));
+        }
+        slots.forEach(m::putIfAbsent);
+        return m;
+    }
+
     private static Map<String, String> slots(String... keyValues) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < keyValues.length; i += 2) m.put(keyValues[i], keyValues[i + 1]);
@@ -116,6 +126,7 @@ public final class StoryTasks {
 
     /** The task of {@code kind} about {@code slots}, with instruction phrasing and opening number 0 or 1. */
     public StoryTask task(String kind, Map<String, String> slots, int phrasing, int opening) {
+        slots = ordered(slots);
         String templates = kind.equals("mood") ? require(slots, "mood", kind) : kind;
         if (!INSTRUCTIONS.containsKey(templates)) {
             throw new IllegalArgumentException("unknown story task \"" + templates + "\"; known kinds: " + KINDS
