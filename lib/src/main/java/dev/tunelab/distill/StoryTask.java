@@ -1,6 +1,7 @@
 package dev.tunelab.distill;
 
 import dev.tunelab.data.AlpacaExample;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,7 @@ import java.util.Map;
 public record StoryTask(String kind, String instruction, String opening, Map<String, String> slots, List<Check> checks)
         implements TeacherTask {
     public StoryTask {
-        slots = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(slots));
+        slots = Collections.unmodifiableMap(new LinkedHashMap<>(slots));
         checks = List.copyOf(checks);
     }
 
