@@ -219,8 +219,11 @@ public final class TaskData {
         }
         Options o = new Options(seed, d.openingsTrain(), d.openingsTest(), perKind, testPerKind, teacher.seed(seed));
         Files.createDirectories(out);
+        // The manifest records the options that shape the data; --rejected (a file for a look) does not.
         List<String> command = new ArrayList<>(List.of("bin/make-task-data"));
-        command.addAll(List.of(args));
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--rejected")) i++; else command.add(args[i]);
+        }
         String cmd = String.join(" ", command);
         updateManifest(out, "openings", writeOpenings(out, o), cmd);
         if (!openingsOnly) {
