@@ -5,8 +5,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.VectorGraphicsEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 
 /** XChart charts as notebook images. Works headless: no window is ever opened. */
@@ -17,6 +21,24 @@ public final class Charts {
     }
 
     private Charts() {}
+
+    /**
+     * A scatter chart of one metric against a setting, with a logarithmic x axis when the values
+     * span two decades or more (learning rates, ranks).
+     */
+    public static XYChart scatter(String title, String xTitle, String yTitle,
+            List<Double> xs, List<Double> ys) {
+        var chart = new XYChartBuilder().width(640).height(400).title(title).xAxisTitle(xTitle)
+                .yAxisTitle(yTitle).build();
+        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        double min = xs.stream().mapToDouble(Double::doubleValue).min().orElse(1);
+        double max = xs.stream().mapToDouble(Double::doubleValue).max().orElse(1);
+        chart.getStyler().setXAxisLogarithmic(min > 0 && max / min >= 100);
+        if (!xs.isEmpty()) {
+            chart.addSeries(yTitle, xs, ys);
+        }
+        return chart;
+    }
 
     public static byte[] png(Chart<?, ?> chart) {
         try {

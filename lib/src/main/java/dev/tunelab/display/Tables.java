@@ -1,5 +1,6 @@
 package dev.tunelab.display;
 
+import java.util.Map;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.columns.Column;
 
@@ -29,6 +30,11 @@ public final class Tables {
         int hidden = table.rowCount() - shown;
         if (hidden > 0) html.append("<p><em>... ").append(hidden).append(" more rows</em></p>");
         return html.toString();
+    }
+
+    /** The table as a notebook result: bounded HTML plus the same rows as text. */
+    public static Map<String, String> mimeBundle(Table table, int maxRows) {
+        return Map.of(MimeBundles.TEXT, text(table, maxRows), MimeBundles.HTML, html(table, maxRows));
     }
 
     public static String text(Table table, int maxRows) {

@@ -1,6 +1,5 @@
 package dev.tunelab.distill;
 
-import dev.tunelab.display.MimeBundles;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import java.util.Collections;
@@ -109,8 +108,7 @@ public final class FilterStats implements Renderable {
 
     @Override
     public Map<String, String> mimeBundle() {
-        Table t = table();
-        return Map.of(MimeBundles.TEXT, Tables.text(t, 50), MimeBundles.HTML, Tables.html(t, 50));
+        return Tables.mimeBundle(table(), 50);
     }
 
     @Override

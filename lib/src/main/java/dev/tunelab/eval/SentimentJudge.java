@@ -1,7 +1,6 @@
 package dev.tunelab.eval;
 
 import dev.tunelab.data.Lexicon;
-import dev.tunelab.display.MimeBundles;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import java.nio.file.Files;
@@ -123,8 +122,7 @@ public final class SentimentJudge {
 
         @Override
         public Map<String, String> mimeBundle() {
-            Table t = table();
-            return Map.of(MimeBundles.TEXT, Tables.text(t, 50), MimeBundles.HTML, Tables.html(t, 50));
+            return Tables.mimeBundle(table(), 50);
         }
 
         @Override

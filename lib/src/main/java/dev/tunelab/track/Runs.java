@@ -1,6 +1,6 @@
 package dev.tunelab.track;
 
-import dev.tunelab.display.MimeBundles;
+import dev.tunelab.display.Charts;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import java.io.IOException;
@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,6 @@ import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import tech.tablesaw.aggregate.AggregateFunctions;
 import tech.tablesaw.api.DoubleColumn;
@@ -167,25 +165,12 @@ public final class Runs implements Renderable {
                 ys.add(ny.doubleValue());
             }
         }
-        XYChart chart = new XYChartBuilder().width(640).height(400).title(metric + " vs " + key).xAxisTitle(key)
-                .yAxisTitle(metric).build();
-        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-        double min = xs.stream().mapToDouble(Double::doubleValue).min().orElse(1);
-        double max = xs.stream().mapToDouble(Double::doubleValue).max().orElse(1);
-        chart.getStyler().setXAxisLogarithmic(min > 0 && max / min >= 100);
-        if (!xs.isEmpty()) {
-            chart.addSeries(metric, xs, ys);
-        }
-        return chart;
+        return Charts.scatter(metric + " vs " + key, key, metric, xs, ys);
     }
 
     @Override
     public Map<String, String> mimeBundle() {
-        Map<String, String> m = new LinkedHashMap<>();
-        Table t = table();
-        m.put(MimeBundles.HTML, Tables.html(t, 50));
-        m.put(MimeBundles.TEXT, Tables.text(t, 50));
-        return m;
+        return Tables.mimeBundle(table(), 50);
     }
 
     @Override

@@ -13,8 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
@@ -101,16 +99,7 @@ public final class SweepResult implements Renderable {
                 ys.add(y.doubleValue());
             }
         }
-        XYChart chart = new XYChartBuilder().width(640).height(400).title(name + ": " + metric + " vs " + param)
-                .xAxisTitle(param).yAxisTitle(metric).build();
-        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-        double min = xs.stream().mapToDouble(Double::doubleValue).min().orElse(1);
-        double max = xs.stream().mapToDouble(Double::doubleValue).max().orElse(1);
-        chart.getStyler().setXAxisLogarithmic(min > 0 && max / min >= 100);
-        if (!xs.isEmpty()) {
-            chart.addSeries(metric, xs, ys);
-        }
-        return chart;
+        return Charts.scatter(name + ": " + metric + " vs " + param, param, metric, xs, ys);
     }
 
     @Override
