@@ -47,7 +47,11 @@ public record TorchReference(String torchVersion, int threads, List<String> blas
         String stdout;
         int exit;
         try {
-            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+            // OpenBLAS runs its own thread pool beside PyTorch's OpenMP one: both get the same count.
+            builder.environment().put("OMP_NUM_THREADS", String.valueOf(threads));
+            builder.environment().put("OPENBLAS_NUM_THREADS", String.valueOf(threads));
+            Process process = builder.start();
             stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             exit = process.waitFor();
         } catch (IOException e) {
