@@ -15,6 +15,7 @@ public final class BenchConfig {
     int promptTokens = 8;
     int newTokens = 256;
     int memoryBatch = 2;
+    int memorySequenceLength = 256;
     int memoryFirst = 100;
     int memorySteps = 2000;
     int matmulSize = 2048;
@@ -36,6 +37,8 @@ public final class BenchConfig {
     public BenchConfig newTokens(int v) { newTokens = v; return this; }
     /** Batch of the long run that reads RSS (smaller than {@link #batch} so that 2,000 steps fit in minutes). */
     public BenchConfig memoryBatch(int v) { memoryBatch = v; return this; }
+    /** Sequence length of the long run that reads RSS. */
+    public BenchConfig memorySequenceLength(int v) { memorySequenceLength = v; return this; }
     /** RSS is read after this many steps and after {@link #memorySteps(int)}. */
     public BenchConfig memoryFirst(int v) { memoryFirst = v; return this; }
     public BenchConfig memorySteps(int v) { memorySteps = v; return this; }
@@ -51,7 +54,7 @@ public final class BenchConfig {
 
     /**
      * {@code --batch N --seq N --warmup N --steps N --prompt-tokens N --new-tokens N --memory-batch N
-     * --memory-first N --memory-steps N --matmul-size N --matmul-repeats N --python PATH
+     * --memory-seq N --memory-first N --memory-steps N --matmul-size N --matmul-repeats N --python PATH
      * --torch-script PATH --no-torch --out FILE --seed N}.
      */
     public static BenchConfig parse(String... args) {
@@ -74,6 +77,7 @@ public final class BenchConfig {
                 case "--prompt-tokens" -> c.promptTokens = positive(option, value);
                 case "--new-tokens" -> c.newTokens = positive(option, value);
                 case "--memory-batch" -> c.memoryBatch = positive(option, value);
+                case "--memory-seq" -> c.memorySequenceLength = positive(option, value);
                 case "--memory-first" -> c.memoryFirst = positive(option, value);
                 case "--memory-steps" -> c.memorySteps = positive(option, value);
                 case "--matmul-size" -> c.matmulSize = positive(option, value);
@@ -83,7 +87,7 @@ public final class BenchConfig {
                 case "--out" -> c.out = Path.of(value);
                 case "--seed" -> c.seed = Long.parseLong(value);
                 default -> throw new IllegalArgumentException("unknown option " + option + " (expected --batch, --seq, "
-                        + "--warmup, --steps, --prompt-tokens, --new-tokens, --memory-batch, --memory-first, "
+                        + "--warmup, --steps, --prompt-tokens, --new-tokens, --memory-batch, --memory-seq, --memory-first, "
                         + "--memory-steps, --matmul-size, --matmul-repeats, --python, --torch-script, --no-torch, "
                         + "--out, --seed)");
             }

@@ -34,9 +34,9 @@ public final class CoreBench {
 
         long t = System.nanoTime();
         // RSS is read at the start of step k, after k completed steps, so the run has memorySteps + 1 steps.
-        TrainingBench.Result memory = TrainingBench.run(model, c.memoryBatch, c.sequenceLength, 0, c.memorySteps + 1,
+        TrainingBench.Result memory = TrainingBench.run(model, c.memoryBatch, c.memorySequenceLength, 0, c.memorySteps + 1,
                 Set.of(c.memoryFirst, c.memorySteps), c.seed);
-        log("memory: %,d steps of %d x %d in %.0f s; RSS %s", c.memorySteps + 1, c.memoryBatch, c.sequenceLength,
+        log("memory: %,d steps of %d x %d in %.0f s; RSS %s", c.memorySteps + 1, c.memoryBatch, c.memorySequenceLength,
                 seconds(t), memory.residentBytes());
 
         t = System.nanoTime();
