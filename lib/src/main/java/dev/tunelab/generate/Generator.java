@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.tunelab.model.Autograd;
 import dev.tunelab.model.KVCache;
 import dev.tunelab.model.LlamaModel;
 import java.util.ArrayList;
@@ -33,6 +34,12 @@ public final class Generator {
     }
 
     public List<Generation> generate(List<long[]> prompts, GenerationConfig config) {
+        // Sampling needs no gradients; without this, a thread in grad mode (a notebook cell after
+        // training) records a graph through every step and the KV cache, growing without bound.
+        return Autograd.noGrad(() -> generateWithoutGradients(prompts, config));
+    }
+
+    private List<Generation> generateWithoutGradients(List<long[]> prompts, GenerationConfig config) {
         int batch = prompts.size();
         int promptLen = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
         if (promptLen == 0) {
