@@ -80,25 +80,40 @@ public final class Lexicon {
         return scores;
     }
 
-    /** The sum of the scores of the terms in {@code text}; each word counts once, in its longest term. */
-    public int score(String text) {
+    /** A term found in a text: where it starts (0-based word index), how many words it spans, its score. */
+    public record Match(String term, int word, int length, int score) {}
+
+    /** The words of {@code text} as {@link #matches} counts them: lower case, letters, digits, {@code '} and {@code -}. */
+    public static List<String> words(String text) {
         List<String> words = new ArrayList<>();
         Matcher m = WORD.matcher(text.toLowerCase(Locale.ROOT).replace('’', '\''));
         while (m.find()) words.add(m.group());
-        int total = 0;
+        return words;
+    }
+
+    /** The terms found in {@code text}, left to right; each word counts once, in its longest term. */
+    public List<Match> matches(String text) {
+        List<String> words = words(text);
+        List<Match> out = new ArrayList<>();
         for (int i = 0; i < words.size(); ) {
             int used = 1;
             for (int n = Math.min(longestTerm, words.size() - i); n >= 1; n--) {
-                Integer s = scores.get(String.join(" ", words.subList(i, i + n)));
+                String term = String.join(" ", words.subList(i, i + n));
+                Integer s = scores.get(term);
                 if (s != null) {
-                    total += s;
+                    out.add(new Match(term, i, n, s));
                     used = n;
                     break;
                 }
             }
             i += used;
         }
-        return total;
+        return out;
+    }
+
+    /** The sum of the scores of the terms in {@code text}; each word counts once, in its longest term. */
+    public int score(String text) {
+        return matches(text).stream().mapToInt(Match::score).sum();
     }
 
     @Override

@@ -1,0 +1,48 @@
+package dev.tunelab.distill;
+
+import dev.tunelab.data.AlpacaExample;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One instruction of the story task set: what a student is asked ({@link #instruction()}), the
+ * opening the teacher is given instead ({@link #opening()}, since a base model follows no
+ * instructions), the words the story is about ({@link #slots()}) and the checks the teacher's
+ * continuation must pass. Built by {@link StoryTasks}.
+ */
+public record StoryTask(String kind, String instruction, String opening, Map<String, String> slots, List<Check> checks)
+        implements TeacherTask {
+    public StoryTask {
+        slots = Collections.unmodifiableMap(new LinkedHashMap<>(slots));
+        checks = List.copyOf(checks);
+    }
+
+    @Override
+    public String prompt() {
+        return opening;
+    }
+
+    @Override
+    public String group() {
+        return kind;
+    }
+
+    /** The training row: Alpaca's instruction, input (empty) and output (the whole story). */
+    public AlpacaExample example(String completion) {
+        return new AlpacaExample(instruction, "", opening + completion);
+    }
+
+    /**
+     * The row as the committed JSONL writes it: Alpaca's three fields, then {@code kind}, the
+     * slots and the {@code opening}, so that anyone can re-run the checks on the row alone.
+     */
+    public Map<String, String> row(String completion) {
+        Map<String, String> m = new LinkedHashMap<>(example(completion).columns());
+        m.put("kind", kind);
+        m.putAll(slots);
+        m.put("opening", opening);
+        return m;
+    }
+}

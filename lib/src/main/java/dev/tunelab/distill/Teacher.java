@@ -1,0 +1,120 @@
+package dev.tunelab.distill;
+
+import dev.tunelab.LanguageModel;
+import dev.tunelab.display.ProgressBar;
+import dev.tunelab.generate.Generation;
+import dev.tunelab.generate.Generator;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Teacher generation with a verifiable filter, the first half of sequence-level distillation:
+ * the teacher model continues each task's prompt, a continuation is kept only when it passes
+ * every one of the task's checks and repeats no kept text, and a task whose sample failed is
+ * tried again (new samples) up to {@link TeacherConfig#maxAttempts()} times. Every batch's
+ * sampling seed is drawn from the config's seed, so a run is reproducible.
+ *
+ * <pre>{@code
+ * var result = new Teacher(lm, TeacherConfig.defaults().seed(1)).run(tasks);
+ * result.stats();   // acceptance per task group, rejections by reason
+ * }</pre>
+ */
+public final class Teacher {
+    private final LanguageModel teacher;
+    private final TeacherConfig config;
+
+    public Teacher(LanguageModel teacher, TeacherConfig config) {
+        this.teacher = teacher;
+        this.config = config;
+    }
+
+    /** A kept continuation, with the try (1-based) that produced it. */
+    public record Accepted<T extends TeacherTask>(T task, Candidate candidate, int attempt) {}
+
+    /** A thrown-away continuation and the first check it failed (or unfinished, duplicate). */
+    public record Rejected<T extends TeacherTask>(T task, Candidate candidate, int attempt, String reason) {}
+
+    /**
+     * The kept continuations in task order (at most one per task), the thrown-away ones in the
+     * order they were drawn (to see what the filter does), and the counts behind them.
+     */
+    public record Result<T extends TeacherTask>(List<Accepted<T>> accepted, List<Rejected<T>> rejected, FilterStats stats) {}
+
+    public <T extends TeacherTask> Result<T> run(List<T> tasks) {
+        FilterStats stats = new FilterStats();
+        tasks.forEach(t -> stats.task(t.group()));
+        Generator generator = teacher.generator();
+        long eos = teacher.tokenizer().eosId().orElse(teacher.model().config().eosTokenId());
+        Random seeds = new Random(config.seed());
+        Set<String> kept = new HashSet<>();
+        List<Rejected<T>> rejected = new ArrayList<>();
+        @SuppressWarnings("unchecked")
+        Accepted<T>[] byTask = new Accepted[tasks.size()];
+
+        List<Integer> pending = new ArrayList<>();
+        for (int i = 0; i < tasks.size(); i++) pending.add(i);
+        for (int attempt = 1; attempt <= config.maxAttempts() && !pending.isEmpty(); attempt++) {
+            var bar = ProgressBar.start("teacher, try " + attempt + " of " + config.maxAttempts(), pending.size());
+            int done = 0;
+            int acceptedThisTry = 0;
+            for (int from = 0; from < pending.size(); from += config.batchSize()) {
+                List<Integer> batch = pending.subList(from, Math.min(pending.size(), from + config.batchSize()));
+                List<long[]> prompts = batch.stream().map(i -> encode(tasks.get(i).prompt(), eos)).toList();
+                List<Generation> out = generator.generate(prompts, config.sampling().seed(seeds.nextLong()));
+                for (int k = 0; k < batch.size(); k++) {
+                    T task = tasks.get(batch.get(k));
+                    Candidate c = new Candidate(task.prompt(), out.get(k).text());
+                    String reason = config.requireEos() && !"eos".equals(out.get(k).finishReason())
+                            ? FilterStats.UNFINISHED : firstFailure(task, c);
+                    if (reason == null && !kept.add(normalize(c.completion()))) reason = FilterStats.DUPLICATE;
+                    if (reason == null) {
+                        stats.accepted(task.group());
+                        byTask[batch.get(k)] = new Accepted<>(task, c, attempt);
+                        acceptedThisTry++;
+                    } else {
+                        stats.rejected(task.group(), reason);
+                        rejected.add(new Rejected<>(task, c, attempt, reason));
+                    }
+                }
+                done += batch.size();
+                bar.step(done, Map.of("accepted", acceptedThisTry));
+            }
+            bar.finish();
+            pending.removeIf(i -> byTask[i] != null);
+        }
+        List<Accepted<T>> accepted = new ArrayList<>();
+        for (Accepted<T> a : byTask) if (a != null) accepted.add(a);
+        return new Result<>(accepted, rejected, stats);
+    }
+
+    /** The kind of the first check the candidate fails, or null when it passes them all. */
+    static String firstFailure(TeacherTask task, Candidate c) {
+        Check failed = firstFailedCheck(task, c);
+        return failed == null ? null : failed.kind();
+    }
+
+    /** The first check the candidate fails, or null when it passes them all. */
+    public static Check firstFailedCheck(TeacherTask task, Candidate c) {
+        for (Check check : task.checks()) {
+            if (!check.passes(c)) return check;
+        }
+        return null;
+    }
+
+    private long[] encode(String prompt, long eos) {
+        long[] ids = teacher.tokenizer().encode(prompt, false);
+        if (!config.startAfterEos()) return ids;
+        long[] withEos = new long[ids.length + 1];
+        withEos[0] = eos;
+        System.arraycopy(ids, 0, withEos, 1, ids.length);
+        return withEos;
+    }
+
+    private static String normalize(String s) {
+        return s.strip().replaceAll("\\s+", " ");
+    }
+}
