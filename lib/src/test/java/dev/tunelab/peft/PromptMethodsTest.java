@@ -23,6 +23,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -162,31 +163,23 @@ class PromptMethodsTest {
     @Test
     void paddingMaskAndPositionsPassThePromptAlong() {
         // a left-padded row with explicit positions must give the same logits for its real tokens as the unpadded row
-        try (LlamaModel model = TinyModels.model(9)) {
-            PrefixTuning.apply(model, PrefixTuningConfig.builder().numVirtualTokens(2).build());
-            float[] plain = TinyModels.logits(model, new long[][] {{5, 6, 7}});
-            float[] padded = Autograd.noGrad(() -> {
-                try (NDManager m = model.manager().newSubManager()) {
-                    NDArray ids = m.create(new long[][] {{0, 0, 5, 6, 7}});
-                    NDArray mask = m.create(new long[][] {{0, 0, 1, 1, 1}});
-                    NDArray pos = m.create(new long[][] {{0, 0, 0, 1, 2}});
-                    return model.forward(ids, mask, pos, null).get(":, 2:, :").toFloatArray();
-                }
-            });
-            assertTrue(TinyModels.maxAbsDiff(plain, padded) < 1e-5);
-        }
-        try (LlamaModel model = TinyModels.model(9)) {
-            PromptTuning.apply(model, PromptTuningConfig.builder().numVirtualTokens(2).build());
-            float[] plain = TinyModels.logits(model, new long[][] {{5, 6, 7}});
-            float[] padded = Autograd.noGrad(() -> {
-                try (NDManager m = model.manager().newSubManager()) {
-                    NDArray ids = m.create(new long[][] {{0, 0, 5, 6, 7}});
-                    NDArray mask = m.create(new long[][] {{0, 0, 1, 1, 1}});
-                    NDArray pos = m.create(new long[][] {{0, 0, 0, 1, 2}});
-                    return model.forward(ids, mask, pos, null).get(":, 2:, :").toFloatArray();
-                }
-            });
-            assertTrue(TinyModels.maxAbsDiff(plain, padded) < 1e-5);
+        List<Consumer<LlamaModel>> adapters = List.of(
+                m -> PrefixTuning.apply(m, PrefixTuningConfig.builder().numVirtualTokens(2).build()),
+                m -> PromptTuning.apply(m, PromptTuningConfig.builder().numVirtualTokens(2).build()));
+        for (Consumer<LlamaModel> attach : adapters) {
+            try (LlamaModel model = TinyModels.model(9)) {
+                attach.accept(model);
+                float[] plain = TinyModels.logits(model, new long[][] {{5, 6, 7}});
+                float[] padded = Autograd.noGrad(() -> {
+                    try (NDManager m = model.manager().newSubManager()) {
+                        NDArray ids = m.create(new long[][] {{0, 0, 5, 6, 7}});
+                        NDArray mask = m.create(new long[][] {{0, 0, 1, 1, 1}});
+                        NDArray pos = m.create(new long[][] {{0, 0, 0, 1, 2}});
+                        return model.forward(ids, mask, pos, null).get(":, 2:, :").toFloatArray();
+                    }
+                });
+                assertTrue(TinyModels.maxAbsDiff(plain, padded) < 1e-5);
+            }
         }
     }
 
