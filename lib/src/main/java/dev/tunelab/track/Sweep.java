@@ -79,12 +79,11 @@ public final class Sweep {
      * {@code WANDB_RUN_ID} and {@code WANDB_SWEEP_ID}; the program reads them with
      * {@link Trial#fromArgs} and its runs report to that sweep.
      *
-     * @param command the program to run, e.g. {@code ["java", "-cp", "tunelab.jar:...", "my.Train"]}
+     * @param command the program to run, e.g. {@code ["java", "-cp", "tunelab.jar:...", "my.Train"]};
+     *                empty for a sweep whose agents run trials in-process ({@link #runWandbAgent})
      */
     public Map<String, Object> toWandbConfig(List<String> command) {
-        if (metric == null) {
-            throw new IllegalStateException("say which metric ranks the trials: minimize(\"...\") or maximize(\"...\")");
-        }
+        requireMetric();
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("name", name);
         config.put("method", grid ? "grid" : "random");
@@ -93,9 +92,11 @@ public final class Sweep {
         if (!grid) {
             config.put("run_cap", trials);
         }
-        List<String> cmd = new ArrayList<>(command);
-        cmd.add("${args}");
-        config.put("command", cmd);
+        if (!command.isEmpty()) {
+            List<String> cmd = new ArrayList<>(command);
+            cmd.add("${args}");
+            config.put("command", cmd);
+        }
         return config;
     }
 
@@ -108,6 +109,32 @@ public final class Sweep {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write W&B sweep config " + file, e);
         }
+    }
+
+    /**
+     * Creates this sweep on W&amp;B (in {@code settings}' entity and project) and returns its id, for
+     * {@link #runWandbAgent} on each machine that should take part.
+     */
+    public String createWandbSweep(WandbSettings settings) {
+        return new WandbSweepAgent(settings, WandbSweepAgent.DEFAULT_POLL).create(toWandbConfig(List.of()));
+    }
+
+    /**
+     * Runs as an agent of W&amp;B sweep {@code sweepId}: W&amp;B's controller hands out each trial's
+     * config, and each trial reports to W&amp;B under the run id the controller chose (train with
+     * {@code TrainConfig.trial(trial)}, or log to {@code trial.run(dir)}). Stops when the controller
+     * says the sweep is done, or after {@code count} trials on this machine ({@code count <= 0}: no
+     * limit). The result holds this machine's trials; the whole sweep is on W&amp;B.
+     */
+    public SweepResult runWandbAgent(String sweepId, WandbSettings settings, int count, Function<Trial, Map<String, ?>> objective) {
+        return runWandbAgent(sweepId, settings, count, WandbSweepAgent.DEFAULT_POLL, objective);
+    }
+
+    SweepResult runWandbAgent(String sweepId, WandbSettings settings, int count, java.time.Duration poll,
+                              Function<Trial, Map<String, ?>> objective) {
+        requireMetric();
+        var outcomes = new WandbSweepAgent(settings, poll).run(sweepId, name, count, objective);
+        return new SweepResult(name, space.names(), metric, maximize, outcomes);
     }
 
     /** The configs this sweep will try, in order. */
@@ -128,9 +155,7 @@ public final class Sweep {
      * message) and the sweep goes on.
      */
     public SweepResult run(Function<Trial, Map<String, ?>> objective) {
-        if (metric == null) {
-            throw new IllegalStateException("say which metric ranks the trials: minimize(\"...\") or maximize(\"...\")");
-        }
+        requireMetric();
         List<SweepResult.Outcome> outcomes = new ArrayList<>();
         List<Map<String, Object>> configs = configs();
         for (int i = 0; i < configs.size(); i++) {
@@ -143,5 +168,11 @@ public final class Sweep {
             }
         }
         return new SweepResult(name, space.names(), metric, maximize, outcomes);
+    }
+
+    private void requireMetric() {
+        if (metric == null) {
+            throw new IllegalStateException("say which metric ranks the trials: minimize(\"...\") or maximize(\"...\")");
+        }
     }
 }

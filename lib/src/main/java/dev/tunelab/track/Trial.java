@@ -7,9 +7,15 @@ import java.util.Map;
 
 /**
  * One arm of a sweep: its number, a run name ({@code <sweep>-<index>}) and its config.
- * Use {@link #run(Path)} for a run of your own, or pass {@link #name()} to a trainer's run name.
+ * Use {@link #run(Path)} for a run of your own, or {@code TrainConfig.trial(trial)} for a trainer's.
+ * A trial a W&amp;B sweep agent handed out also carries the W&amp;B settings for its run (the run id
+ * and sweep the controller chose); {@code wandb} is null for trials of a sweep run here.
  */
-public record Trial(String sweep, int index, Map<String, Object> config) {
+public record Trial(String sweep, int index, Map<String, Object> config, WandbSettings wandb) {
+    public Trial(String sweep, int index, Map<String, Object> config) {
+        this(sweep, index, config, null);
+    }
+
     /**
      * The trial a W&amp;B sweep agent asked for: its parameters come as {@code --name=value} (or
      * {@code --name value}) arguments; numbers and booleans are read as such, the rest as text.
@@ -70,7 +76,11 @@ public record Trial(String sweep, int index, Map<String, Object> config) {
         Map<String, Object> c = new LinkedHashMap<>(config);
         c.put("sweep", sweep);
         c.put("trial", index);
-        return Run.builder(name()).runsDir(runsDir).config(c).start();
+        Run.Builder run = Run.builder(name()).runsDir(runsDir).config(c);
+        if (wandb != null) {
+            run.wandb(wandb);
+        }
+        return run.start();
     }
 
     private Object value(String key) {

@@ -143,6 +143,35 @@ public final class WandbSettings {
     /** Where warnings go (default standard error); they never contain the API key. */
     public WandbSettings log(Consumer<String> v) { log = v; return this; }
 
+    /** An independent copy (one per trial of a sweep, each with its own run id). */
+    public WandbSettings copy() {
+        WandbSettings s = new WandbSettings();
+        s.apiKey = apiKey;
+        s.baseUrl = baseUrl;
+        s.entity = entity;
+        s.project = project;
+        s.mode = mode;
+        s.runId = runId;
+        s.displayName = displayName;
+        s.notes = notes;
+        s.group = group;
+        s.jobType = jobType;
+        s.sweepId = sweepId;
+        s.tags = tags;
+        s.httpTimeout = httpTimeout;
+        s.initialBackoff = initialBackoff;
+        s.maxBackoff = maxBackoff;
+        s.giveUpAfter = giveUpAfter;
+        s.streamInterval = streamInterval;
+        s.heartbeat = heartbeat;
+        s.finishTimeout = finishTimeout;
+        s.queueCapacity = queueCapacity;
+        s.maxLineBytes = maxLineBytes;
+        s.maxPostBytes = maxPostBytes;
+        s.log = log;
+        return s;
+    }
+
     public Mode mode() { return mode; }
     public String baseUrl() { return baseUrl; }
     public boolean hasApiKey() { return apiKey != null; }

@@ -52,11 +52,16 @@
  * Not sent: system metrics ({@code wandb-events.jsonl}), {@code wandb-metadata.json},
  * {@code config.yaml}, histograms.
  *
- * <p>W&amp;B Sweeps: the protocol note does not describe the sweep controller's API, so tunelab does
- * not speak it. Instead {@code Sweep.toWandbConfig/writeWandbConfig} writes the same sweep as a W&amp;B
- * sweep configuration whose {@code command} runs a Java program; W&amp;B's own {@code wandb agent}
- * CLI asks the controller for the next config and starts that program with {@code --name=value}
+ * <p>W&amp;B Sweeps: the protocol note does not describe the sweep controller's API. tunelab speaks
+ * the calls of the Python SDK's internal API ({@code UpsertSweep} with the config as JSON text, which
+ * is YAML; {@code CreateAgent}; {@code Heartbeat} with {@code runState} {@code {"<run id>": true}} for
+ * the trial in progress and {@code {}} when idle, answered by {@code run}/{@code resume}/{@code stop}/
+ * {@code exit} commands) in {@link dev.tunelab.track.WandbSweepAgent}: UNCONFIRMED against today's
+ * server; the safe choices are that a {@code stop} for a running in-process trial lets it finish (it
+ * cannot be killed safely) and that an agent without {@code WANDB_PROJECT} refuses to start rather than
+ * guess a project. The alternative path needs none of that: {@code Sweep.writeWandbConfig} writes the
+ * sweep for W&amp;B's own {@code wandb agent} CLI, which starts a Java program with {@code --name=value}
  * arguments ({@link dev.tunelab.track.Trial#fromArgs}) and {@code WANDB_RUN_ID} / {@code WANDB_SWEEP_ID},
- * which the run's UpsertBucket passes on ({@code sweep} variable). Not tried against a live server.
+ * which the run's UpsertBucket passes on ({@code sweep} variable). Neither tried against a live server.
  */
 package dev.tunelab.track;

@@ -31,6 +31,8 @@ public final class TrainConfig {
     String runName = "train";
     final java.util.List<dev.tunelab.track.RunSink> sinks = new java.util.ArrayList<>();
     dev.tunelab.track.WandbSettings wandb; // null: from the environment (WANDB_API_KEY, WANDB_MODE, ...)
+    /** The user's own entries for the run's config (model choices, adapter settings, a sweep's trial). */
+    final Map<String, Object> extraConfig = new LinkedHashMap<>();
     boolean resume = true;
     boolean progress = true;
     int stopAfter = -1;
@@ -63,11 +65,49 @@ public final class TrainConfig {
     public TrainConfig sink(dev.tunelab.track.RunSink v) { sinks.add(v); return this; }
     /** W&amp;B settings instead of the environment's ({@code WandbSettings.disabled()} turns it off). */
     public TrainConfig wandb(dev.tunelab.track.WandbSettings v) { wandb = v; return this; }
+    /**
+     * Records one more entry in the run's config (W&amp;B's too), next to the trainer's own: e.g.
+     * {@code .config("lora", Map.of("rank", 8, "alpha", 16))}. Nested maps are flattened with '.'
+     * in the run table ({@code lora.rank}). The trainer's keys (train, model, ...) cannot be replaced.
+     */
+    public TrainConfig config(String key, Object value) {
+        if (RESERVED.contains(key)) {
+            throw new IllegalArgumentException("config key '" + key + "' is the trainer's own; use another name");
+        }
+        extraConfig.put(key, value);
+        return this;
+    }
+
+    /** {@link #config(String, Object)} for each entry. */
+    public TrainConfig config(Map<String, ?> entries) {
+        entries.forEach(this::config);
+        return this;
+    }
+
+    /**
+     * Trains as one trial of a sweep: the run is named after the trial, its config records the
+     * trial's parameters with {@code sweep} and {@code trial}, and a trial handed out by a W&amp;B
+     * sweep agent reports to W&amp;B under the run id and sweep the controller chose.
+     */
+    public TrainConfig trial(dev.tunelab.track.Trial t) {
+        runName = t.name();
+        config(t.config());
+        config("sweep", t.sweep());
+        config("trial", t.index());
+        if (t.wandb() != null) {
+            wandb = t.wandb();
+        }
+        return this;
+    }
+
     /** Continue from the newest complete checkpoint in checkpointDir, if there is one (default true). */
     public TrainConfig resume(boolean v) { resume = v; return this; }
     public TrainConfig progress(boolean v) { progress = v; return this; }
     /** Stop after this step as if interrupted (to demonstrate resuming); -1 runs to the end. */
     public TrainConfig stopAfter(int v) { stopAfter = v; return this; }
+
+    static final java.util.Set<String> RESERVED =
+            java.util.Set.of("train", "model", "trainable_parameters", "total_parameters", "data_fingerprint");
 
     public int steps() { return steps; }
     public long seed() { return seed; }

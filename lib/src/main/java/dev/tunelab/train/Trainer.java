@@ -265,6 +265,7 @@ public final class Trainer {
         c.put("trainable_parameters", model.trainableParameterCount());
         c.put("total_parameters", model.parameterCount());
         c.put("data_fingerprint", train.fingerprint());
+        c.putAll(cfg.extraConfig);
         return c;
     }
 }

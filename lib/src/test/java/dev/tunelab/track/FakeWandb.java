@@ -49,6 +49,9 @@ final class FakeWandb extends Dispatcher {
     /** Answer file_stream with "stopped": true (the stop button in the UI). */
     boolean stopped;
     final Map<String, Deque<Integer>> faults = new LinkedHashMap<>();
+    /** A sweep controller: each idle heartbeat gets the next of these trials' args, then "exit". */
+    final Deque<String> sweepArgs = new ArrayDeque<>();
+    int sweepRuns;
 
     FakeWandb(String apiKey) {
         this.auth = Credentials.basic("api", apiKey);
@@ -156,6 +159,20 @@ final class FakeWandb extends Dispatcher {
             created.putArray("uploadHeaders").add("Content-Type:application/octet-stream").add("X-Test: yes");
             var files = created.putArray("files");
             v.path("files").forEach(f -> files.addObject().put("name", f.asText()).put("uploadUrl", "/upload/" + f.asText()));
+        } else if (query.startsWith("mutation UpsertSweep")) {
+            ObjectNode sweep = data.putObject("upsertSweep").putObject("sweep").put("name", "sw1");
+            sweep.putObject("project").put("id", "p1").put("name", v.path("projectName").asText())
+                    .putObject("entity").put("id", "e1").put("name", v.path("entityName").asText());
+        } else if (query.startsWith("mutation CreateAgent")) {
+            data.putObject("createAgent").putObject("agent").put("id", "agent-1");
+        } else if (query.startsWith("mutation Heartbeat")) {
+            String commands = "[]";
+            if (v.path("runState").asText().equals("{}")) {
+                String args = sweepArgs.poll();
+                commands = args == null ? "[{\"type\": \"exit\"}]"
+                        : "[{\"type\": \"run\", \"run_id\": \"sweep-run-" + (++sweepRuns) + "\", \"args\": " + args + "}]";
+            }
+            data.putObject("agentHeartbeat").put("commands", commands).putObject("agent").put("id", "agent-1");
         } else {
             return json(400, "{\"errors\":[{\"message\":\"unknown query\"}]}");
         }
