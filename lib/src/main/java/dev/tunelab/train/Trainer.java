@@ -7,6 +7,7 @@ import ai.djl.training.GradientCollector;
 import dev.tunelab.display.ProgressBar;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
+import dev.tunelab.model.MemoryEstimate;
 import dev.tunelab.model.Parameter;
 import dev.tunelab.track.Run;
 import java.io.IOException;
@@ -32,6 +33,9 @@ public final class Trainer {
         if (params.isEmpty()) {
             throw new IllegalArgumentException("the model has no trainable parameters");
         }
+        Batch first = train.batch(0);
+        MemoryEstimate.ofTraining(model.config(), model.dtype().getNumOfBytes(), model.trainableParameterCount(),
+                first.size(), first.length()).requireFits(model.manager().getDevice());
         LrSchedule schedule = cfg.lrSchedule();
         Run run = null;
         try (AdamW optimizer = new AdamW(params, cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay)) {
