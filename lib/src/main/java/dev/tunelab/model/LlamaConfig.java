@@ -107,10 +107,7 @@ public record LlamaConfig(
         boolean attnBias = qwen || boolField(root, "attention_bias", false);
         boolean attnOutBias = !qwen && boolField(root, "attention_bias", false);
         // Llama 3 lists several end tokens; generation stops at the first (the others end chat turns).
-        JsonNode eosList = root.path("eos_token_id");
-        int eos = eosList.isArray() && !eosList.isEmpty() && eosList.get(0).canConvertToInt() && eosList.get(0).isIntegralNumber()
-                ? eosList.get(0).asInt()
-                : eosList.isArray() ? badEosList(eosList) : intField(root, "eos_token_id", -1);
+        int eos = root.path("eos_token_id").isArray() ? firstEos(root.get("eos_token_id")) : intField(root, "eos_token_id", -1);
         return new LlamaConfig(
                 type,
                 intField(root, "vocab_size", null),
@@ -165,8 +162,12 @@ public record LlamaConfig(
         return v.asInt();
     }
 
-    private static int badEosList(JsonNode list) {
-        throw new IllegalArgumentException("config field 'eos_token_id': expected an integer or a non-empty list of integers, got " + list);
+    private static int firstEos(JsonNode list) {
+        if (list.isEmpty() || !list.get(0).isIntegralNumber() || !list.get(0).canConvertToInt()) {
+            throw new IllegalArgumentException(
+                    "config field 'eos_token_id': expected an integer or a non-empty list of integers, got " + list);
+        }
+        return list.get(0).asInt();
     }
 
     private static double numberField(JsonNode root, String field, Double fallback) {

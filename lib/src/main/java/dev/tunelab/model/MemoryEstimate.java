@@ -57,11 +57,16 @@ public record MemoryEstimate(String what, long weights, long gradients, long opt
      * {@code device} now (free GPU memory; on the CPU, Linux's MemAvailable or the free physical memory).
      */
     public void requireFits(Device device) {
+        requireFits(device, 0);
+    }
+
+    /** As {@link #requireFits(Device)} when {@code allocated} bytes of the estimate (loaded weights) are in memory already. */
+    public void requireFits(Device device, long allocated) {
         if ("off".equalsIgnoreCase(System.getenv("TUNELAB_MEMORY_CHECK"))) {
             return;
         }
         long available = available(device);
-        if (available > 0 && total() > available) {
+        if (available > 0 && total() - allocated > available) {
             throw new InsufficientMemoryException(this, available, device);
         }
     }

@@ -33,9 +33,11 @@ public final class Trainer {
         if (params.isEmpty()) {
             throw new IllegalArgumentException("the model has no trainable parameters");
         }
+        // Gradients, AdamW state and activations must fit next to the weights, which are loaded already.
         Batch first = train.batch(0);
-        MemoryEstimate.ofTraining(model.config(), model.dtype().getNumOfBytes(), model.trainableParameterCount(),
-                first.size(), first.length()).requireFits(model.manager().getDevice());
+        MemoryEstimate needs = MemoryEstimate.ofTraining(model.config(), model.dtype().getNumOfBytes(),
+                model.trainableParameterCount(), first.size(), first.length());
+        needs.requireFits(model.manager().getDevice(), needs.weights());
         LrSchedule schedule = cfg.lrSchedule();
         Run run = null;
         try (AdamW optimizer = new AdamW(params, cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay)) {

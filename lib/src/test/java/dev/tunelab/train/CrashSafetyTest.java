@@ -123,6 +123,10 @@ class CrashSafetyTest {
             assertEquals(i + 1, row.get("step").asInt());
             assertEquals(reference.get(i), "step " + (i + 1) + " " + row.get("loss").asDouble());
         }
+        // Nothing is left of interrupted saves and prunings: only the two checkpoints kept.
+        try (Stream<Path> s = Files.list(dir.resolve("checkpoints"))) {
+            assertEquals(List.of("step-00000089", "step-00000090"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
         // The final weights are the uninterrupted run's, bit for bit.
         assertEquals(-1, Files.mismatch(
                 Checkpoints.latest(tmp.resolve("reference").resolve("checkpoints")).orElseThrow().dir().resolve("model.safetensors"),
