@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * an uninterrupted run; the run store never holds a JSON file that does not parse.
  */
 class CrashSafetyTest {
-    static final int STEPS = 90;
+    static final int STEPS = 150;
     static final int TRIALS = 20;
     static final ObjectMapper STRICT = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
@@ -77,7 +77,10 @@ class CrashSafetyTest {
         Random random = new Random(2024);
         int killsDuringWrites = 0;
         int expectedFirst = 1;
-        for (int trial = 0; trial < TRIALS; trial++) {
+        int trials = 0;
+        // At least TRIALS kills, and more (up to twice as many) until one has landed inside a write.
+        for (int trial = 0; trial < TRIALS || (killsDuringWrites == 0 && trial < 2 * TRIALS); trial++) {
+            trials++;
             Process p = start(dir);
             List<String> lines = new ArrayList<>();
             int linesBeforeKill = 1 + random.nextInt(3);
@@ -105,7 +108,7 @@ class CrashSafetyTest {
             assertTrue(expectedFirst - 1 >= stepOf(lines.get(lines.size() - 1)) - 1,
                     "trial " + trial + ": more than the step being saved was lost");
         }
-        System.out.printf("crash safety: %d SIGKILLs, %d left a write unfinished, all resumed%n", TRIALS, killsDuringWrites);
+        System.out.printf("crash safety: %d SIGKILLs, %d left a write unfinished, all resumed%n", trials, killsDuringWrites);
         assertTrue(killsDuringWrites > 0, "no kill landed inside a write, so the test did not test that");
 
         List<String> rest = runToEnd(dir);
@@ -125,7 +128,7 @@ class CrashSafetyTest {
         }
         // Nothing is left of interrupted saves and prunings: only the two checkpoints kept.
         try (Stream<Path> s = Files.list(dir.resolve("checkpoints"))) {
-            assertEquals(List.of("step-00000089", "step-00000090"), s.map(p -> p.getFileName().toString()).sorted().toList());
+            assertEquals(List.of("step-00000149", "step-00000150"), s.map(p -> p.getFileName().toString()).sorted().toList());
         }
         // The final weights are the uninterrupted run's, bit for bit.
         assertEquals(-1, Files.mismatch(
