@@ -77,10 +77,9 @@ class CrashSafetyTest {
         Random random = new Random(2024);
         int killsDuringWrites = 0;
         int expectedFirst = 1;
-        int trials = 0;
+        int trial = 0;
         // At least TRIALS kills, and more (up to twice as many) until one has landed inside a write.
-        for (int trial = 0; trial < TRIALS || (killsDuringWrites == 0 && trial < 2 * TRIALS); trial++) {
-            trials++;
+        for (; trial < TRIALS || (killsDuringWrites == 0 && trial < 2 * TRIALS); trial++) {
             Process p = start(dir);
             List<String> lines = new ArrayList<>();
             int linesBeforeKill = 1 + random.nextInt(3);
@@ -108,7 +107,7 @@ class CrashSafetyTest {
             assertTrue(expectedFirst - 1 >= stepOf(lines.get(lines.size() - 1)) - 1,
                     "trial " + trial + ": more than the step being saved was lost");
         }
-        System.out.printf("crash safety: %d SIGKILLs, %d left a write unfinished, all resumed%n", trials, killsDuringWrites);
+        System.out.printf("crash safety: %d SIGKILLs, %d left a write unfinished, all resumed%n", trial, killsDuringWrites);
         assertTrue(killsDuringWrites > 0, "no kill landed inside a write, so the test did not test that");
 
         List<String> rest = runToEnd(dir);
