@@ -10,6 +10,7 @@ import java.util.Map;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.Column;
 
 /**
  * One model's evaluation: a Tablesaw table with a row per example (prompt, reference, output and
@@ -50,6 +51,25 @@ public final class EvaluationResult implements Renderable {
             throw new IllegalArgumentException("no metric '" + metric + "' in " + name + "; have " + summary.keySet());
         }
         return v;
+    }
+
+    /**
+     * A copy with one more summary metric scored outside this package (a task's pass rate, a
+     * judge's score); it then shows in {@link Evaluation#compare} like the built-in ones.
+     */
+    public EvaluationResult withMetric(String metric, double value) {
+        Map<String, Double> s = new LinkedHashMap<>(summary);
+        s.put(metric, value);
+        return new EvaluationResult(name, examples.copy(), s);
+    }
+
+    /** A copy with one more per-example column (one value per example, in order), e.g. the check an output failed. */
+    public EvaluationResult withColumn(Column<?> column) {
+        if (column.size() != examples.rowCount()) {
+            throw new IllegalArgumentException("column '" + column.name() + "' has " + column.size() + " values for "
+                    + examples.rowCount() + " examples");
+        }
+        return new EvaluationResult(name, examples.copy().addColumns(column), summary);
     }
 
     /** The summary as a two-column table (metric, value). */

@@ -291,6 +291,12 @@ public final class Hub {
             if (!map.isObject()) throw new HubException(index + ": no \"weight_map\" object");
             Set<String> files = new LinkedHashSet<>();
             map.forEach(v -> files.add(v.asText()));
+            for (String shard : files) {
+                if (!shard.endsWith(".safetensors")) {
+                    throw new HubException(index + ": shard '" + shard + "' is not a .safetensors file;"
+                            + " tunelab reads safetensors only (never pickle .bin files)");
+                }
+            }
             return new ArrayList<>(files);
         } catch (IOException e) {
             throw new HubException(index + ": not valid JSON: " + e.getMessage());

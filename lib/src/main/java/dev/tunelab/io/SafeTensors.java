@@ -90,9 +90,24 @@ public final class SafeTensors {
         if (Files.isRegularFile(index)) {
             return loadSharded(manager, index);
         }
+        List<String> pickles = pickleCheckpoints(fileOrDirectory);
+        if (!pickles.isEmpty()) {
+            throw new SafeTensorsFormatException(fileOrDirectory + ": has only PyTorch pickle weights (" + String.join(", ", pickles)
+                    + "); tunelab requires safetensors and never unpickles (loading a pickle can run any code it holds)."
+                    + " Convert once in Python: AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)");
+        }
         throw new NoSuchFileException(
                 fileOrDirectory.toString(), null,
                 "directory has neither " + MODEL_FILE + " nor " + INDEX_FILE);
+    }
+
+    /** Files in {@code dir} that look like pickled PyTorch checkpoints (pytorch_model.bin, *.pt, *.pth, *.ckpt, *.pkl). */
+    static List<String> pickleCheckpoints(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("(?i).*\\.(bin|pt|pth|ckpt|pkl|pickle)") && !n.startsWith("."))
+                    .sorted().toList();
+        }
     }
 
     /**

@@ -55,6 +55,9 @@ public record LlamaConfig(
         require(numHiddenLayers > 0, "num_hidden_layers", "a positive integer");
         require(intermediateSize > 0, "intermediate_size", "a positive integer");
         require(attentionDropout >= 0 && attentionDropout < 1, "attention_dropout", "a number in [0, 1)");
+        require(rmsNormEps > 0, "rms_norm_eps", "a positive number");
+        require(ropeTheta > 0, "rope_theta", "a positive number");
+        require(maxPositionEmbeddings > 0, "max_position_embeddings", "a positive integer");
     }
 
     private static void require(boolean ok, String field, String expected) {
@@ -103,9 +106,8 @@ public record LlamaConfig(
         // Qwen2 always has q/k/v biases and no o_proj bias; Llama's attention_bias covers all four.
         boolean attnBias = qwen || boolField(root, "attention_bias", false);
         boolean attnOutBias = !qwen && boolField(root, "attention_bias", false);
-        int eos = root.path("eos_token_id").isArray()
-                ? root.get("eos_token_id").get(0).asInt()
-                : intField(root, "eos_token_id", -1);
+        // Llama 3 lists several end tokens; generation stops at the first (the others end chat turns).
+        int eos = root.path("eos_token_id").isArray() ? firstEos(root.get("eos_token_id")) : intField(root, "eos_token_id", -1);
         return new LlamaConfig(
                 type,
                 intField(root, "vocab_size", null),
@@ -154,10 +156,18 @@ public record LlamaConfig(
             }
             return fallback;
         }
-        if (!v.isIntegralNumber()) {
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
             throw new IllegalArgumentException("config field '" + field + "': expected an integer, got " + v);
         }
         return v.asInt();
+    }
+
+    private static int firstEos(JsonNode list) {
+        if (list.isEmpty() || !list.get(0).isIntegralNumber() || !list.get(0).canConvertToInt()) {
+            throw new IllegalArgumentException(
+                    "config field 'eos_token_id': expected an integer or a non-empty list of integers, got " + list);
+        }
+        return list.get(0).asInt();
     }
 
     private static double numberField(JsonNode root, String field, Double fallback) {

@@ -78,6 +78,7 @@ public final class LlamaModel extends Module implements AutoCloseable {
     }
 
     public static LlamaModel create(LlamaConfig config, long seed, Device device, DataType dtype) {
+        MemoryEstimate.ofModel(config, dtype.getNumOfBytes()).requireFits(device);
         NDManager manager = NDManager.newBaseManager(device);
         Random random = new Random(seed);
         Map<String, NDArray> weights = new LinkedHashMap<>();
@@ -102,6 +103,7 @@ public final class LlamaModel extends Module implements AutoCloseable {
 
     public static LlamaModel load(Path dir, Device device, DataType dtype) throws IOException {
         LlamaConfig config = LlamaConfig.load(dir.resolve("config.json"));
+        MemoryEstimate.ofModel(config, dtype.getNumOfBytes()).requireFits(device);
         NDManager manager = NDManager.newBaseManager(device);
         try {
             Map<String, NDArray> loaded = SafeTensors.loadAll(manager, dir);

@@ -95,14 +95,18 @@ public final class Checkpoints {
         return Optional.of(JSON.readTree(f.toFile()).get("eval_loss").asDouble());
     }
 
-    /** The newest complete checkpoint; temporary folders of interrupted saves are ignored (and removed). */
+    /**
+     * The newest complete checkpoint. Left-overs of an interrupted save (temporary folders) or of an
+     * interrupted pruning (a step folder whose trainer_state.json, deleted first, is gone) are removed.
+     */
     public static Optional<Checkpoint> latest(Path root) throws IOException {
         if (root == null || !Files.isDirectory(root)) {
             return Optional.empty();
         }
         try (Stream<Path> s = Files.list(root)) {
             for (Path p : s.toList()) {
-                if (p.getFileName().toString().contains(".partial-")) {
+                String name = p.getFileName().toString();
+                if (name.contains(".partial-") || (NAME.matcher(name).matches() && !Files.exists(p.resolve("trainer_state.json")))) {
                     deleteTree(p);
                 }
             }

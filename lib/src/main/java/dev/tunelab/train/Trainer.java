@@ -7,6 +7,7 @@ import ai.djl.training.GradientCollector;
 import dev.tunelab.display.ProgressBar;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
+import dev.tunelab.model.MemoryEstimate;
 import dev.tunelab.model.Parameter;
 import dev.tunelab.track.Run;
 import java.io.IOException;
@@ -32,6 +33,11 @@ public final class Trainer {
         if (params.isEmpty()) {
             throw new IllegalArgumentException("the model has no trainable parameters");
         }
+        // Gradients, AdamW state and activations must fit next to the weights, which are loaded already.
+        Batch first = train.batch(0);
+        MemoryEstimate needs = MemoryEstimate.ofTraining(model.config(), model.dtype().getNumOfBytes(),
+                model.trainableParameterCount(), first.size(), first.length());
+        needs.requireFits(model.manager().getDevice(), needs.weights());
         LrSchedule schedule = cfg.lrSchedule();
         Run run = null;
         try (AdamW optimizer = new AdamW(params, cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay)) {
@@ -89,7 +95,7 @@ public final class Trainer {
                     gradNorm = clipGradNorm(params, cfg.clipNorm);
                     if (!Double.isFinite(gradNorm)) {
                         throw new NonFiniteLossException(step + 1, "gradient norm", gradNorm,
-                                nonFiniteGradients(params));
+                                nonFinite(params, true));
                     }
                     optimizer.step(lr);
                     optimizer.zeroGrad();
@@ -125,6 +131,12 @@ public final class Trainer {
                 boolean interrupted = (cfg.stopAfter > 0 && step >= cfg.stopAfter) || run.stopRequested();
                 if (cfg.checkpointDir != null
                         && ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery == 0) || step == cfg.steps || interrupted)) {
+                    // An update can overflow the weights while the loss that led to it was finite: never
+                    // save those over the last good checkpoint.
+                    List<String> broken = nonFinite(params, false);
+                    if (!broken.isEmpty()) {
+                        throw new NonFiniteLossException(step, "a weight after the update", Double.NaN, broken);
+                    }
                     save(cfg, step, params, optimizer, run, train);
                 }
                 if (interrupted) {
@@ -220,17 +232,28 @@ public final class Trainer {
         });
     }
 
-    /** Names of the parameters whose gradient holds a NaN or an infinity (the first few). */
-    private static List<String> nonFiniteGradients(Map<String, Parameter> params) {
+    /** Names of the parameters whose gradient (or, with gradients false, value) holds a NaN or an infinity (the first few). */
+    private static List<String> nonFinite(Map<String, Parameter> params, boolean gradients) {
         List<String> bad = new ArrayList<>();
         Autograd.noGrad(() -> params.forEach((name, p) -> {
-            try (NDArray g = p.gradient()) {
-                if (g != null && bad.size() < 5) {
-                    try (NDArray sum = g.abs().sum()) {
-                        if (!Float.isFinite(sum.getFloat())) {
-                            bad.add(name);
-                        }
-                    }
+            if (bad.size() >= 5) {
+                return;
+            }
+            NDArray x = gradients ? p.gradient() : p.data();
+            if (x == null) {
+                return;
+            }
+            try (NDManager scratch = x.getManager().newSubManager()) {
+                NDArray nan = x.isNaN();
+                nan.attach(scratch);
+                NDArray inf = x.isInfinite();
+                inf.attach(scratch);
+                if (nan.logicalOr(inf).any().getBoolean()) {
+                    bad.add(name);
+                }
+            } finally {
+                if (gradients) {
+                    x.close(); // made for this check; a parameter's data is not ours to close
                 }
             }
         }));

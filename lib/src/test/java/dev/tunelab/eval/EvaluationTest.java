@@ -84,6 +84,22 @@ class EvaluationTest {
     }
 
     @Test
+    void metricsScoredElsewhereJoinTheSummaryAndTheComparison() {
+        Evaluation eval = Evaluation.on(PROMPTS, REFERENCES);
+        EvaluationResult base = eval.score("base", List.of("a dog", "London")).withMetric("task_pass_rate", 50.0);
+        EvaluationResult tuned = eval.score("tuned", List.of("the cat sat on the mat", "Paris"))
+                .withMetric("task_pass_rate", 100.0)
+                .withColumn(tech.tablesaw.api.StringColumn.create("task_check", "passes", "passes"));
+        Table t = Evaluation.compare(base, tuned).table();
+        int pass = t.stringColumn("metric").indexOf("task_pass_rate");
+        assertEquals(50.0, t.doubleColumn("delta").get(pass), 0);
+        assertEquals("tuned", t.stringColumn("better").get(pass));
+        assertEquals(List.of("passes", "passes"), tuned.examples().stringColumn("task_check").asList());
+        assertThrows(IllegalArgumentException.class,
+                () -> base.withColumn(tech.tablesaw.api.StringColumn.create("x", "only one")));
+    }
+
+    @Test
     void badHeldOutSetsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> Evaluation.on(List.of("a", "b"), List.of("x")));
         assertThrows(IllegalArgumentException.class, () -> Evaluation.on(List.of(), List.of()));

@@ -1,0 +1,107 @@
+package dev.tunelab.model;
+
+import ai.djl.Device;
+import ai.djl.util.cuda.CudaUtils;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * How much memory a model or a training set-up needs, estimated from the config before anything
+ * is allocated, so that a model or batch that cannot fit fails at once with the numbers instead
+ * of crashing the process (or a notebook's kernel) with an out-of-memory error halfway through.
+ *
+ * <p>Weights are parameters x bytes per value; training adds fp32 gradients and AdamW's two fp32
+ * moments for the trainable parameters, and the activations autograd keeps for the backward pass
+ * of one micro-batch: per layer the inputs of every matrix product, norm and activation function
+ * (about 8 hidden-size and 4 intermediate-size values per token) plus the eager attention's
+ * scores, probabilities and dropout mask (3 x heads x sequence^2 per row), and for the head the
+ * logits, their log-softmax and its gradient (3 x vocabulary per token). The counting follows
+ * Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", sec. 4.1,
+ * for fp32 and this model's layers. It is an estimate: the allocator's slack and temporaries come on top.
+ *
+ * <p>Set {@code TUNELAB_MEMORY_CHECK=off} to skip the check (when the estimate is wrong for a setting).
+ */
+public record MemoryEstimate(String what, long weights, long gradients, long optimizerState, long activations) {
+    static final long GIB = 1L << 30;
+    static final long MIB = 1L << 20;
+
+    public long total() {
+        return weights + gradients + optimizerState + activations;
+    }
+
+    /** The weights of the model {@code config} describes, {@code bytesPerValue} each (4 for fp32, 2 for fp16). */
+    public static MemoryEstimate ofModel(LlamaConfig config, int bytesPerValue) {
+        return new MemoryEstimate("model (" + String.format(Locale.ROOT, "%,d", config.parameterCount()) + " parameters)",
+                config.parameterCount() * bytesPerValue, 0, 0, 0);
+    }
+
+    /**
+     * Training with {@code trainable} of the model's parameters updated by AdamW, micro-batches of
+     * {@code batchSize} rows of {@code length} tokens.
+     */
+    public static MemoryEstimate ofTraining(LlamaConfig config, int bytesPerValue, long trainable, int batchSize, int length) {
+        long tokens = (long) batchSize * length;
+        long perLayer = tokens * (8L * config.hiddenSize() + 4L * config.intermediateSize())
+                + 3L * batchSize * config.numAttentionHeads() * (long) length * length;
+        long head = 3L * tokens * config.vocabSize();
+        long activationValues = perLayer * config.numHiddenLayers() + head;
+        return new MemoryEstimate("training, micro-batches of " + batchSize + " x " + length + " tokens",
+                config.parameterCount() * bytesPerValue, 4 * trainable, 8 * trainable, 4 * activationValues);
+    }
+
+    /**
+     * Throws {@link InsufficientMemoryException} when this estimate exceeds the memory available on
+     * {@code device} now (free GPU memory; on the CPU, Linux's MemAvailable or the free physical memory).
+     */
+    public void requireFits(Device device) {
+        requireFits(device, 0);
+    }
+
+    /** As {@link #requireFits(Device)} when {@code allocated} bytes of the estimate (loaded weights) are in memory already. */
+    public void requireFits(Device device, long allocated) {
+        if ("off".equalsIgnoreCase(System.getenv("TUNELAB_MEMORY_CHECK"))) {
+            return;
+        }
+        long available = available(device);
+        if (available > 0 && total() - allocated > available) {
+            throw new InsufficientMemoryException(this, available, device);
+        }
+    }
+
+    /** Bytes that can still be allocated on {@code device}; -1 when unknown. */
+    public static long available(Device device) {
+        if (device.isGpu()) {
+            var usage = CudaUtils.getGpuMemory(device);
+            return usage.getMax() - usage.getCommitted();
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) * 1024; // proc(5): kB
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux: ask the JVM below
+        }
+        var os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getFreeMemorySize() : -1;
+    }
+
+    static String size(long bytes) {
+        return bytes >= GIB ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) GIB)
+                : String.format(Locale.ROOT, "%.1f MiB", bytes / (double) MIB);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder s = new StringBuilder(what).append(": about ").append(size(total())).append(" (weights ").append(size(weights));
+        if (gradients + optimizerState + activations > 0) {
+            s.append(", gradients ").append(size(gradients)).append(", AdamW state ").append(size(optimizerState))
+                    .append(", activations ").append(size(activations));
+        }
+        return s.append(')').toString();
+    }
+}
