@@ -102,7 +102,11 @@ public final class SyntheticData {
         return s;
     }
 
-    /** Samples, filters and keeps; see the class comment. */
+    /**
+     * Samples, filters and keeps; see the class comment. The filters keep their pool between runs
+     * of one instance (a second run is de-duplicated against the first); build a new instance,
+     * with new filters, for an independent set.
+     */
     public <T extends TeacherTask> SyntheticSet<T> run(List<T> tasks) {
         TeacherConfig config = teacher.config();
         List<T> flat = new ArrayList<>(tasks.size() * samplesPerTask);
@@ -151,6 +155,7 @@ public final class SyntheticData {
         settings.put("samples_per_task", samplesPerTask);
         settings.put("require_eos", config.requireEos());
         settings.put("prompt_after_eos", config.startAfterEos());
+        settings.put("add_bos", config.addBos());
         settings.put("seed", config.seed());
         settings.put("stages", stages());
         return new SyntheticSet<>(settings, stages(), outcomes, stats);
