@@ -57,12 +57,7 @@ public final class KdLosses {
         return weightedMean(perPosition, weights).mul(Autograd.scalar(perPosition, temperature * temperature));
     }
 
-    /** Causal-LM cross entropy on the hard labels, the same mean as {@link Losses#causalLm}. */
-    public static NDArray hardLabel(NDArray studentLogits, NDArray labels) {
-        return Losses.causalLm(studentLogits, labels);
-    }
-
-    /** Hinton et al. 2015's mix: alpha * kd + (1 - alpha) * hard-label loss. */
+    /** Hinton et al. 2015's mix: alpha * kd + (1 - alpha) * hard-label loss ({@link Losses#causalLm}). */
     public static NDArray mix(NDArray kd, NDArray hard, double alpha) {
         if (alpha < 0 || alpha > 1) throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
         return kd.mul(Autograd.scalar(kd, alpha)).add(hard.mul(Autograd.scalar(hard, 1 - alpha)));

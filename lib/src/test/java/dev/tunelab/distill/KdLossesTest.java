@@ -155,7 +155,7 @@ class KdLossesTest {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray student = logits(m, Q, Q);
             NDArray labels = m.create(new long[] {Losses.IGNORE_INDEX, 2}, new Shape(1, 2));
-            NDArray hard = KdLosses.hardLabel(student, labels);
+            NDArray hard = Losses.causalLm(student, labels);
             assertEquals(-Math.log(Q[2]), hard.getFloat(), 1e-6, "position 0 predicts label 2");
             NDArray weights = KdLosses.shiftedWeights(labels, DataType.FLOAT32);
             assertArrayEquals(new float[] {1f}, weights.toFloatArray());
