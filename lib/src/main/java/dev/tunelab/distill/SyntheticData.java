@@ -155,7 +155,6 @@ public final class SyntheticData {
         settings.put("samples_per_task", samplesPerTask);
         settings.put("require_eos", config.requireEos());
         settings.put("prompt_after_eos", config.startAfterEos());
-        settings.put("add_bos", config.addBos());
         settings.put("seed", config.seed());
         settings.put("stages", stages());
         return new SyntheticSet<>(settings, stages(), outcomes, stats);
