@@ -38,11 +38,51 @@ public record StoryTask(String kind, String instruction, String opening, Map<Str
      * The row as the committed JSONL writes it: Alpaca's three fields, then {@code kind}, the
      * slots and the {@code opening}, so that anyone can re-run the checks on the row alone.
      */
+    @Override
     public Map<String, String> row(String completion) {
         Map<String, String> m = new LinkedHashMap<>(example(completion).columns());
         m.put("kind", kind);
         m.putAll(slots);
         m.put("opening", opening);
         return m;
+    }
+
+    /**
+     * This task put to a fine-tuned model: {@code prompt} is the instruction in the model's
+     * template, the completion is the whole story, and every check reads it (the checks look at
+     * the completion), as they read the generated stories in notebook 02. The row is Alpaca's
+     * (instruction, input, output = the story) with the kind and slots, like {@link #row}.
+     */
+    public TeacherTask asInstruction(String prompt) {
+        StoryTask task = this;
+        return new TeacherTask() {
+            @Override
+            public String prompt() {
+                return prompt;
+            }
+
+            @Override
+            public List<Check> checks() {
+                return checks;
+            }
+
+            @Override
+            public String group() {
+                return kind;
+            }
+
+            @Override
+            public Map<String, String> row(String completion) {
+                Map<String, String> m = new LinkedHashMap<>(new AlpacaExample(instruction, "", completion).columns());
+                m.put("kind", kind);
+                m.putAll(slots);
+                return m;
+            }
+
+            @Override
+            public String toString() {
+                return "instruction(" + task.instruction() + ")";
+            }
+        };
     }
 }

@@ -15,10 +15,12 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Writes the task data sets tunelab makes itself into {@code datasets/tasks/}, with a
@@ -31,11 +33,15 @@ import java.util.Map;
  *   <li>{@code story-instructions-{train,test}.jsonl}: Alpaca-style instruction data made by sampling
  *       from {@code tinystories-base} and keeping the stories that pass their task's checks
  *       ({@link StoryTasks}, {@link Teacher}).
+ *   <li>{@code story-synthetic-train.jsonl} (with {@code --synthetic}): a larger pool of the same kind
+ *       of rows for notebook 08's synthetic-data experiments, made by {@link SyntheticData} from task
+ *       combinations that are not held out, several samples per task, with provenance on every row.
  * </ul>
  *
  * <pre>
  * bin/make-task-data                      # both, with the defaults below
  * bin/make-task-data --openings-only      # no model needed
+ * bin/make-task-data --synthetic-only     # the synthetic pool alone
  * </pre>
  */
 public final class TaskData {
@@ -43,6 +49,7 @@ public final class TaskData {
     public static final String OPENINGS_TEST = "story-openings-test.jsonl";
     public static final String INSTRUCTIONS_TRAIN = "story-instructions-train.jsonl";
     public static final String INSTRUCTIONS_TEST = "story-instructions-test.jsonl";
+    public static final String SYNTHETIC_TRAIN = "story-synthetic-train.jsonl";
     public static final String MANIFEST = "MANIFEST.json";
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -51,11 +58,57 @@ public final class TaskData {
 
     /** What to make; the defaults are what the committed files were made with. */
     public record Options(long seed, int openingsTrain, int openingsTest, int tasksPerKind, int testTasksPerKind,
-            TeacherConfig teacher) {
+            TeacherConfig teacher, long syntheticSeed, int syntheticPerKind, int syntheticSamples) {
         public static Options defaults() {
             // Batches of 64: on a CPU a bigger batch makes more tokens per second (measured: 66 at 16, 133 at 64).
-            return new Options(20261123L, 256, 64, 220, 40, TeacherConfig.defaults().batchSize(64).maxAttempts(3).seed(20261123L));
+            return new Options(20261123L, 256, 64, 220, 40, TeacherConfig.defaults().batchSize(64).maxAttempts(3).seed(20261123L),
+                    20261206L, 100, 2);
         }
+    }
+
+    /** The held-out tasks of the instruction set: the first {@code testTasksPerKind} of each kind. */
+    public static List<StoryTask> heldOutTasks(StoryTasks storyTasks, Options o) {
+        return storyTasks.sample(o.tasksPerKind(), o.seed()).subList(0, o.testTasksPerKind() * StoryTasks.KINDS.size());
+    }
+
+    /**
+     * Samples the synthetic pool: {@code syntheticPerKind} tasks of each kind drawn with
+     * {@code syntheticSeed}, less those that ask what a held-out task asks (same kind and words), each
+     * sampled {@code syntheticSamples} times; kept are the samples that pass their task's checks and
+     * are no near-duplicate of a kept one ({@link NgramDedup#defaults()}).
+     */
+    public static ObjectNode writeSynthetic(Path out, Path teacherDir, Path lexicon, Options o) throws IOException {
+        StoryTasks storyTasks = new StoryTasks(SentimentJudge.load(lexicon));
+        Set<String> heldOut = new HashSet<>();
+        heldOutTasks(storyTasks, o).forEach(t -> heldOut.add(t.kind() + t.slots()));
+        List<StoryTask> tasks = storyTasks.sample(o.syntheticPerKind(), o.syntheticSeed()).stream()
+                .filter(t -> !heldOut.contains(t.kind() + t.slots())).toList();
+        TeacherConfig config = o.teacher().seed(o.syntheticSeed());
+        long start = System.nanoTime();
+        SyntheticSet<StoryTask> set;
+        try (LanguageModel lm = Models.load(teacherDir)) {
+            set = SyntheticData.builder(lm, teacherDir.getFileName().toString()).config(config)
+                    .samplesPerTask(o.syntheticSamples()).filter(NgramDedup.defaults()).build().run(tasks);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Path file = out.resolve(SYNTHETIC_TRAIN);
+        set.writeJsonl(file);
+        ObjectNode section = JSON.createObjectNode();
+        section.put("seed", o.syntheticSeed());
+        section.put("tasks_per_kind_drawn", o.syntheticPerKind());
+        section.put("tasks_after_removing_held_out", tasks.size());
+        section.put("samples_per_task", o.syntheticSamples());
+        section.set("settings", JSON.valueToTree(set.settings()));
+        ObjectNode acceptance = section.putObject("acceptance");
+        set.stats().groups().forEach((kind, grp) -> acceptance.set(kind, stats(grp)));
+        acceptance.set("total", stats(set.stats().total()));
+        section.put("sampling_seconds", Math.round(seconds));
+        ObjectNode f = section.putObject("files").putObject(SYNTHETIC_TRAIN);
+        f.put("rows", set.kept().size());
+        f.put("sha256", sha256(file));
+        System.out.printf(Locale.ROOT, "%s in %.0f s%n", set, seconds);
+        System.out.println(dev.tunelab.display.Tables.text(set.stageTable(), 20));
+        return section;
     }
 
     /** Writes the openings files and their manifest section. */
@@ -188,7 +241,8 @@ public final class TaskData {
      * (default datasets/tasks), {@code --lexicon FILE} (default {@value SentimentJudge#STORY_LEXICON}),
      * {@code --seed N}, {@code --per-kind N}, {@code --test-per-kind N}, {@code --attempts N},
      * {@code --batch N}, {@code --openings-only}, {@code --rejected FILE} (the thrown-away samples
-     * with the check each failed, for a look; not part of the data).
+     * with the check each failed, for a look; not part of the data), {@code --synthetic} (also the
+     * synthetic pool), {@code --synthetic-only}, {@code --synthetic-per-kind N}, {@code --synthetic-samples K}.
      */
     public static void main(String[] args) throws IOException {
         Path model = Path.of("datasets/models/tinystories-base");
@@ -200,6 +254,10 @@ public final class TaskData {
         int testPerKind = d.testTasksPerKind();
         TeacherConfig teacher = d.teacher();
         boolean openingsOnly = false;
+        boolean synthetic = false;
+        boolean syntheticOnly = false;
+        int syntheticPerKind = d.syntheticPerKind();
+        int syntheticSamples = d.syntheticSamples();
         Path rejected = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -213,11 +271,17 @@ public final class TaskData {
                 case "--batch" -> teacher = teacher.batchSize(Integer.parseInt(args[++i]));
                 case "--openings-only" -> openingsOnly = true;
                 case "--rejected" -> rejected = Path.of(args[++i]);
+                case "--synthetic" -> synthetic = true;
+                case "--synthetic-only" -> syntheticOnly = true;
+                case "--synthetic-per-kind" -> syntheticPerKind = Integer.parseInt(args[++i]);
+                case "--synthetic-samples" -> syntheticSamples = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + " (expected --model, --out, "
-                        + "--lexicon, --seed, --per-kind, --test-per-kind, --attempts, --batch, --openings-only, --rejected FILE)");
+                        + "--lexicon, --seed, --per-kind, --test-per-kind, --attempts, --batch, --openings-only, --rejected FILE, "
+                        + "--synthetic, --synthetic-only, --synthetic-per-kind N, --synthetic-samples K)");
             }
         }
-        Options o = new Options(seed, d.openingsTrain(), d.openingsTest(), perKind, testPerKind, teacher.seed(seed));
+        Options o = new Options(seed, d.openingsTrain(), d.openingsTest(), perKind, testPerKind, teacher.seed(seed),
+                d.syntheticSeed(), syntheticPerKind, syntheticSamples);
         Files.createDirectories(out);
         // The manifest records the options that shape the data; --rejected (a file for a look) does not.
         List<String> command = new ArrayList<>(List.of("bin/make-task-data"));
@@ -225,13 +289,14 @@ public final class TaskData {
             if (args[i].equals("--rejected")) i++; else command.add(args[i]);
         }
         String cmd = String.join(" ", command);
-        updateManifest(out, "openings", writeOpenings(out, o), cmd);
+        if (!syntheticOnly) updateManifest(out, "openings", writeOpenings(out, o), cmd);
         if (!openingsOnly) {
             if (!Files.exists(model.resolve("model.safetensors"))) {
                 throw new IllegalArgumentException("no teacher model at " + model + " (model.safetensors missing): "
                         + "pretrain it with bin/pretrain, pass --model DIR, or use --openings-only");
             }
-            updateManifest(out, "instructions", writeInstructions(out, model, lexicon, o, rejected), cmd);
+            if (!syntheticOnly) updateManifest(out, "instructions", writeInstructions(out, model, lexicon, o, rejected), cmd);
+            if (synthetic || syntheticOnly) updateManifest(out, "synthetic", writeSynthetic(out, model, lexicon, o), cmd);
         }
         System.out.println("wrote " + out.resolve(MANIFEST));
     }

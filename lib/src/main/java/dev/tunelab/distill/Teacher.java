@@ -3,7 +3,6 @@ package dev.tunelab.distill;
 import dev.tunelab.LanguageModel;
 import dev.tunelab.display.ProgressBar;
 import dev.tunelab.generate.Generation;
-import dev.tunelab.generate.Generator;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -47,8 +46,6 @@ public final class Teacher {
     public <T extends TeacherTask> Result<T> run(List<T> tasks) {
         FilterStats stats = new FilterStats();
         tasks.forEach(t -> stats.task(t.group()));
-        Generator generator = teacher.generator();
-        long eos = teacher.tokenizer().eosId().orElse(teacher.model().config().eosTokenId());
         Random seeds = new Random(config.seed());
         Set<String> kept = new HashSet<>();
         List<Rejected<T>> rejected = new ArrayList<>();
@@ -63,12 +60,11 @@ public final class Teacher {
             int acceptedThisTry = 0;
             for (int from = 0; from < pending.size(); from += config.batchSize()) {
                 List<Integer> batch = pending.subList(from, Math.min(pending.size(), from + config.batchSize()));
-                List<long[]> prompts = batch.stream().map(i -> encode(tasks.get(i).prompt(), eos)).toList();
-                List<Generation> out = generator.generate(prompts, config.sampling().seed(seeds.nextLong()));
+                List<Sample> out = complete(batch.stream().map(tasks::get).toList(), seeds.nextLong());
                 for (int k = 0; k < batch.size(); k++) {
                     T task = tasks.get(batch.get(k));
-                    Candidate c = new Candidate(task.prompt(), out.get(k).text());
-                    String reason = config.requireEos() && !"eos".equals(out.get(k).finishReason())
+                    Candidate c = out.get(k).candidate();
+                    String reason = config.requireEos() && !out.get(k).finished()
                             ? FilterStats.UNFINISHED : firstFailure(task, c);
                     if (reason == null && !kept.add(normalize(c.completion()))) reason = FilterStats.DUPLICATE;
                     if (reason == null) {
@@ -91,6 +87,33 @@ public final class Teacher {
         return new Result<>(accepted, rejected, stats);
     }
 
+    /**
+     * One continuation, whether the model ended it itself (end-of-text before the length limit),
+     * and the sampling seed of its batch (its provenance).
+     */
+    public record Sample(Candidate candidate, boolean finished, long seed) {}
+
+    /**
+     * One continuation of each task's prompt, all in one batch (left-padded, KV cache), sampled
+     * with the config's settings and {@code seed}. Callers batch: {@link #run} and
+     * {@link SyntheticData} pass at most {@link TeacherConfig#batchSize()} tasks at a time.
+     */
+    public List<Sample> complete(List<? extends TeacherTask> tasks, long seed) {
+        long eos = teacher.tokenizer().eosId().orElse(teacher.model().config().eosTokenId());
+        List<long[]> prompts = tasks.stream().map(t -> encode(t.prompt(), eos)).toList();
+        List<Generation> out = teacher.generator().generate(prompts, config.sampling().seed(seed));
+        List<Sample> samples = new ArrayList<>(out.size());
+        for (int k = 0; k < out.size(); k++) {
+            samples.add(new Sample(new Candidate(tasks.get(k).prompt(), out.get(k).text()),
+                    "eos".equals(out.get(k).finishReason()), seed));
+        }
+        return samples;
+    }
+
+    public TeacherConfig config() {
+        return config;
+    }
+
     /** The kind of the first check the candidate fails, or null when it passes them all. */
     static String firstFailure(TeacherTask task, Candidate c) {
         Check failed = firstFailedCheck(task, c);
@@ -106,7 +129,8 @@ public final class Teacher {
     }
 
     private long[] encode(String prompt, long eos) {
-        long[] ids = teacher.tokenizer().encode(prompt, false);
+        // addBos: the tokenizer's own special tokens, as an SFT prompt starts (SftEncoder.promptIds)
+        long[] ids = teacher.tokenizer().encode(prompt, config.addBos());
         if (!config.startAfterEos()) return ids;
         long[] withEos = new long[ids.length + 1];
         withEos[0] = eos;

@@ -10,9 +10,11 @@ import dev.tunelab.generate.GenerationConfig;
  * @param requireEos keep only continuations the model ended itself; one cut at maxNewTokens is unfinished
  * @param startAfterEos put the end-of-text token before each prompt, as every story but the first
  *     followed one in pretraining
+ * @param addBos let the tokenizer add its special tokens (BOS) to each prompt, as an SFT prompt
+ *     starts ({@code SftEncoder.promptIds}): for a fine-tuned model that writes its own data
  */
 public record TeacherConfig(GenerationConfig sampling, int batchSize, int maxAttempts, boolean requireEos,
-        boolean startAfterEos, long seed) {
+        boolean startAfterEos, boolean addBos, long seed) {
 
     public TeacherConfig {
         if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
@@ -21,30 +23,34 @@ public record TeacherConfig(GenerationConfig sampling, int batchSize, int maxAtt
 
     /** Temperature 0.8, top-p 0.95 (the base models' generation_config.json), 300 new tokens, batches of 16, 3 tries. */
     public static TeacherConfig defaults() {
-        return new TeacherConfig(GenerationConfig.sample(0.8).topP(0.95).maxNewTokens(300), 16, 3, true, true, 0);
+        return new TeacherConfig(GenerationConfig.sample(0.8).topP(0.95).maxNewTokens(300), 16, 3, true, true, false, 0);
     }
 
     public TeacherConfig sampling(GenerationConfig g) {
-        return new TeacherConfig(g, batchSize, maxAttempts, requireEos, startAfterEos, seed);
+        return new TeacherConfig(g, batchSize, maxAttempts, requireEos, startAfterEos, addBos, seed);
     }
 
     public TeacherConfig batchSize(int n) {
-        return new TeacherConfig(sampling, n, maxAttempts, requireEos, startAfterEos, seed);
+        return new TeacherConfig(sampling, n, maxAttempts, requireEos, startAfterEos, addBos, seed);
     }
 
     public TeacherConfig maxAttempts(int n) {
-        return new TeacherConfig(sampling, batchSize, n, requireEos, startAfterEos, seed);
+        return new TeacherConfig(sampling, batchSize, n, requireEos, startAfterEos, addBos, seed);
     }
 
     public TeacherConfig requireEos(boolean on) {
-        return new TeacherConfig(sampling, batchSize, maxAttempts, on, startAfterEos, seed);
+        return new TeacherConfig(sampling, batchSize, maxAttempts, on, startAfterEos, addBos, seed);
     }
 
     public TeacherConfig startAfterEos(boolean on) {
-        return new TeacherConfig(sampling, batchSize, maxAttempts, requireEos, on, seed);
+        return new TeacherConfig(sampling, batchSize, maxAttempts, requireEos, on, addBos, seed);
     }
 
     public TeacherConfig seed(long s) {
-        return new TeacherConfig(sampling, batchSize, maxAttempts, requireEos, startAfterEos, s);
+        return new TeacherConfig(sampling, batchSize, maxAttempts, requireEos, startAfterEos, addBos, s);
+    }
+
+    public TeacherConfig addBos(boolean on) {
+        return new TeacherConfig(sampling, batchSize, maxAttempts, requireEos, startAfterEos, on, seed);
     }
 }

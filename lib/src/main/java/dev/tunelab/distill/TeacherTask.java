@@ -1,6 +1,8 @@
 package dev.tunelab.distill;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** One thing to ask a teacher model for: the prompt it continues and the checks its continuation must pass. */
 public interface TeacherTask {
@@ -12,4 +14,15 @@ public interface TeacherTask {
 
     /** The group the acceptance statistics are counted in (a task kind). */
     String group();
+
+    /**
+     * The data-set row for a kept {@code completion} ({@link SyntheticSet#writeJsonl}): by default
+     * {@code prompt} and {@code completion}; {@link StoryTask} writes Alpaca's fields and its slots.
+     */
+    default Map<String, String> row(String completion) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("prompt", prompt());
+        m.put("completion", completion);
+        return m;
+    }
 }

@@ -85,7 +85,8 @@ public final class Rouge {
         return rougeL(tokenize(target, stem), tokenize(prediction, stem));
     }
 
-    static RougeScore rougeL(List<String> t, List<String> p) {
+    /** ROUGE-L of already tokenized texts ({@link #tokenize}), for callers that compare one text with many. */
+    public static RougeScore rougeL(List<String> t, List<String> p) {
         if (t.isEmpty() || p.isEmpty()) {
             return RougeScore.of(0, 0);
         }

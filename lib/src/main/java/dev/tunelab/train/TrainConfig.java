@@ -111,6 +111,18 @@ public final class TrainConfig {
 
     public int steps() { return steps; }
     public long seed() { return seed; }
+    // Read by training loops outside this package (distillation's, dev.tunelab.distill.Distiller).
+    public double beta1() { return beta1; }
+    public double beta2() { return beta2; }
+    public double eps() { return eps; }
+    public double weightDecay() { return weightDecay; }
+    public double clipNorm() { return clipNorm; }
+    public int evalEvery() { return evalEvery; }
+    public int evalBatches() { return evalBatches; }
+    public int logEvery() { return logEvery; }
+    public Path runsDir() { return runsDir; }
+    public String runName() { return runName; }
+    public boolean progress() { return progress; }
 
     public LrSchedule lrSchedule() {
         return new LrSchedule(schedule, learningRate, warmup, steps, minLrRatio);

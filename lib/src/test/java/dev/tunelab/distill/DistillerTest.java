@@ -1,0 +1,108 @@
+package dev.tunelab.distill;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tunelab.io.BpeTrainer;
+import dev.tunelab.io.Tokenizer;
+import dev.tunelab.model.LlamaConfig;
+import dev.tunelab.model.LlamaModel;
+import dev.tunelab.train.Batch;
+import dev.tunelab.train.Losses;
+import dev.tunelab.train.PromptTemplate;
+import dev.tunelab.train.SftBatches;
+import dev.tunelab.train.SftExample;
+import dev.tunelab.train.TrainConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The distillation loop on tiny random models: cache vs on the fly, a student equal to its teacher, on-policy batches. */
+class DistillerTest {
+    @TempDir
+    static Path tmp;
+    static Tokenizer tok;
+    static LlamaConfig config;
+    static SftBatches data;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        BpeTrainer.builder().vocabSize(300).minFrequency(1).build()
+                .train(List.of("Once upon a time, there was a girl named Lily.", "Tim found a ball in the park."))
+                .save(tmp);
+        tok = Tokenizer.load(tmp);
+        config = LlamaConfig.builder().vocabSize(tok.vocabSize()).hiddenSize(32).intermediateSize(48).layers(2)
+                .heads(4).kvHeads(2).maxPositions(128).attentionDropout(0).build();
+        PromptTemplate<SftExample> template = PromptTemplate.of("t", e -> e.instruction() + "\n", SftExample::output);
+        data = SftBatches.builder(tok, template, List.of(SftExample.of("Lily", "found a ball."),
+                SftExample.of("Tim", "was in the park."), SftExample.of("A girl", "named Lily."))).batchSize(2).maxLength(64).seed(1).build();
+    }
+
+    @AfterAll
+    static void close() {
+        tok.close();
+    }
+
+    static DistillConfig oneStep(String name, double alpha) {
+        return new DistillConfig().alpha(alpha).temperature(2)
+                .train(new TrainConfig().steps(1).logEvery(1).runsDir(null).progress(false).runName(name));
+    }
+
+    static double firstLoss(dev.tunelab.train.TrainResult r) {
+        return ((Number) r.run().history().get(0).get("kd_loss")).doubleValue();
+    }
+
+    @Test
+    void aFullTopKCacheGivesTheOnTheFlyLossAndAStudentEqualToItsTeacherHasNone() {
+        try (LlamaModel teacher = LlamaModel.create(config, 7); LlamaModel a = LlamaModel.create(config, 3);
+                LlamaModel b = LlamaModel.create(config, 3); LlamaModel copy = LlamaModel.create(config, 7)) {
+            var cache = TeacherLogitCache.write(teacher, data, config.vocabSize(), 2, tmp.resolve("cache.safetensors"));
+            var read = TeacherLogitCache.read(tmp.resolve("cache.safetensors"), data, teacher.manager());
+            assertEquals(cache.bytes(), read.bytes());
+            double live = firstLoss(Distiller.fit(a, teacher, data, null, oneStep("live", 1)));
+            double cached = firstLoss(Distiller.fit(b, read, null, oneStep("cached", 1)));
+            assertTrue(live > 0.01, "random models disagree: " + live);
+            assertEquals(live, cached, 1e-4 * live);
+            assertEquals(0, firstLoss(Distiller.fit(copy, teacher, data, null, oneStep("same", 1))), 1e-6);
+        }
+    }
+
+    @Test
+    void onPolicyBatchesAreThePromptsContinuedByTheStudentWithLabelsOnTheSampledTokens() {
+        try (LlamaModel student = LlamaModel.create(config, 3)) {
+            Batch batch = data.batch(0);
+            var cfg = new DistillConfig().onPolicySampling(dev.tunelab.generate.GenerationConfig.greedy().maxNewTokens(5).stopAtEos(false));
+            Batch written = Distiller.studentWritten(student, batch, cfg, 1);
+            for (int b = 0; b < batch.size(); b++) {
+                long[] labels = batch.labels()[b];
+                int prompt = 0;
+                while (labels[prompt] == Losses.IGNORE_INDEX) prompt++;
+                long[] ids = written.inputIds()[b];
+                long[] wl = written.labels()[b];
+                for (int t = 0; t < prompt; t++) {
+                    assertEquals(batch.inputIds()[b][t], ids[t], "the prompt is kept");
+                    assertEquals(Losses.IGNORE_INDEX, wl[t], "and carries no loss");
+                }
+                for (int t = prompt; t < prompt + 5; t++) assertEquals(ids[t], wl[t], "the 5 sampled tokens carry the loss");
+                assertEquals(prompt + 5, java.util.Arrays.stream(written.attentionMask()[b]).sum());
+            }
+        }
+    }
+
+    @Test
+    void aCacheRefusesOtherData() {
+        try (LlamaModel teacher = LlamaModel.create(config, 7)) {
+            TeacherLogitCache.write(teacher, data, 4, 1, tmp.resolve("small.safetensors"));
+            SftBatches other = SftBatches.builder(tok, PromptTemplate.<SftExample>of("t", e -> e.instruction() + "\n", SftExample::output),
+                    List.of(SftExample.of("Tim", "ran."))).batchSize(1).maxLength(64).build();
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> TeacherLogitCache.read(tmp.resolve("small.safetensors"), other, teacher.manager()));
+            assertTrue(e.getMessage().contains("was written for data"), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package dev.tunelab.distill;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tunelab.LanguageModel;
+import dev.tunelab.data.Datasets;
+import dev.tunelab.generate.GenerationConfig;
+import dev.tunelab.io.BpeTrainer;
+import dev.tunelab.io.Tokenizer;
+import dev.tunelab.model.LlamaConfig;
+import dev.tunelab.model.LlamaModel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The synthetic-data builder on a tiny random model (its text is noise; the bookkeeping is what
+ * is tested): stages in order, counts per stage, best-of-k, de-duplication across samples, and
+ * the JSONL round trip through the data loaders.
+ */
+class SyntheticDataTest {
+    record Task(String prompt, List<Check> checks, String group) implements TeacherTask {}
+
+    static final Check ANY = new Check("any", "", c -> true);
+    static final Check NEVER = new Check("never", "", c -> false);
+
+    @TempDir
+    static Path tmp;
+    static LanguageModel lm;
+
+    @BeforeAll
+    static void tinyModel() throws Exception {
+        BpeTrainer.builder().vocabSize(300).minFrequency(1).build()
+                .train(List.of("Once upon a time, there was a girl named Lily.", "Tim found a ball in the park."))
+                .save(tmp);
+        Tokenizer tok = Tokenizer.load(tmp);
+        LlamaConfig c = LlamaConfig.builder().vocabSize(tok.vocabSize()).hiddenSize(32).intermediateSize(48).layers(2)
+                .heads(4).kvHeads(2).maxPositions(128).initializerRange(0.5).build();
+        lm = new LanguageModel(LlamaModel.create(c, 3), tok);
+    }
+
+    @AfterAll
+    static void close() {
+        lm.close();
+    }
+
+    static TeacherConfig config(GenerationConfig g) {
+        return TeacherConfig.defaults().sampling(g.maxNewTokens(10)).requireEos(false).batchSize(4).seed(5);
+    }
+
+    @Test
+    void everySampleIsCountedAtTheStageThatStoppedIt() {
+        var tasks = List.of(new Task("Lily", List.of(ANY), "a"), new Task("Tim", List.of(ANY, NEVER), "b"),
+                new Task("a ball", List.of(ANY), "a"));
+        // a judge that passes nothing after the checks: the first task's samples reach it and stop there
+        var data = SyntheticData.builder(lm, "tiny").config(config(GenerationConfig.sample(1.0))).samplesPerTask(3)
+                .filter(Filter.atLeast("judge", c -> c.prompt().equals("a ball") ? 1 : 0, 1)).build();
+        assertEquals(List.of(SyntheticData.TASK_CHECKS, "judge >= 1.0"), data.stages());
+        var set = data.run(tasks);
+        assertEquals(9, set.outcomes().size());
+        var table = set.stageTable();
+        assertEquals(List.of(9, 6), table.intColumn("reached").asList());
+        assertEquals(List.of(6, 3), table.intColumn("passed").asList());
+        assertEquals(List.of(3), set.kept().stream().map(o -> o.candidate().prompt().length() - 3).distinct().toList());
+        assertEquals(Map.of("never", 3), set.stats().groups().get("b").rejected());
+        assertEquals(Map.of("judge >= 1.0", 3), set.stats().groups().get("a").rejected());
+        assertEquals(3, set.stats().groups().get("a").accepted());
+        assertEquals(List.of(0, 1, 2), set.kept().stream().map(SyntheticSet.Outcome::index).toList());
+    }
+
+    @Test
+    void bestOfKKeepsTheHighestRewardPerTask() {
+        var tasks = List.of(new Task("Lily", List.of(ANY), "a"), new Task("Tim", List.of(ANY), "a"));
+        Reward length = c -> c.completion().length();
+        var set = SyntheticData.builder(lm, "tiny").config(config(GenerationConfig.sample(1.0))).samplesPerTask(4)
+                .bestOf(length).build().run(tasks);
+        assertEquals(2, set.kept().size());
+        for (var kept : set.kept()) {
+            double best = set.outcomes().stream().filter(o -> o.task() == kept.task()).mapToDouble(SyntheticSet.Outcome::reward).max().getAsDouble();
+            assertEquals(best, kept.reward());
+            assertEquals(kept.candidate().completion().length(), kept.reward());
+        }
+        assertEquals(6, set.outcomes().stream().filter(o -> SyntheticData.BEST_OF_K.equals(o.stage())).count());
+        assertEquals(List.of(8, 8), set.stageTable().intColumn("reached").asList());
+    }
+
+    @Test
+    void identicalSamplesOfOneTaskAreNearDuplicates() {
+        // greedy decoding writes the same text every time: only the first of the three is kept
+        var set = SyntheticData.builder(lm, "tiny").config(config(GenerationConfig.greedy())).samplesPerTask(3)
+                .filter(NgramDedup.defaults()).build().run(List.of(new Task("Lily found", List.of(ANY), "a")));
+        assertEquals(1, set.kept().size());
+        assertEquals(0, set.kept().get(0).index());
+        assertEquals(2, set.outcomes().stream().filter(o -> NgramDedup.defaults().name().equals(o.stage())).count());
+    }
+
+    @Test
+    void theJsonlRoundTripsThroughTheLoadersWithItsProvenance() throws Exception {
+        var story = new StoryTask("find", "Write a story about Lily who finds a ball.", "Lily found a ball.",
+                Map.of("name", "Lily", "thing", "ball"), List.of(ANY));
+        var set = SyntheticData.builder(lm, "tiny").config(config(GenerationConfig.sample(1.0))).samplesPerTask(2)
+                .build().run(List.of(story, story));
+        Path file = tmp.resolve("synthetic.jsonl");
+        set.writeJsonl(file);
+        var alpaca = Datasets.alpaca(file);
+        assertEquals(4, alpaca.size());
+        assertEquals("Write a story about Lily who finds a ball.", alpaca.get(0).instruction());
+        assertEquals("Lily found a ball." + set.kept().get(0).candidate().completion(), alpaca.get(0).output());
+        var rows = Datasets.json(file);
+        assertEquals("find", rows.get(1).get("kind"));
+        var provenance = new ObjectMapper().readTree(rows.get(1).get("provenance"));
+        assertEquals("tiny", provenance.get("teacher").asText());
+        assertEquals(10, provenance.get("max_new_tokens").asInt());
+        assertEquals(5, provenance.get("seed").asLong());
+        assertEquals(1, provenance.get("sample_index").asInt());
+        assertEquals(set.kept().get(1).sample().seed(), provenance.get("sample_seed").asLong());
+        assertTrue(provenance.get("filters").get(SyntheticData.TASK_CHECKS).asBoolean());
+        // the same seed gives the same rows; another seed other rows
+        var again = SyntheticData.builder(lm, "tiny").config(config(GenerationConfig.sample(1.0))).samplesPerTask(2)
+                .build().run(List.of(story, story));
+        assertEquals(texts(set), texts(again));
+        var other = SyntheticData.builder(lm, "tiny").config(config(GenerationConfig.sample(1.0)).seed(6)).samplesPerTask(2)
+                .build().run(List.of(story, story));
+        assertNotEquals(texts(set), texts(other));
+    }
+
+    static List<String> texts(SyntheticSet<?> set) {
+        return set.kept().stream().map(o -> o.candidate().completion()).toList();
+    }
+}
