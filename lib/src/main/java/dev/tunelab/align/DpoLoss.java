@@ -18,7 +18,7 @@ import java.util.Map;
  * </ul>
  * The implicit rewards are beta (log pi - log ref) of each completion.
  */
-public record DpoLoss(Type type, double beta, double labelSmoothing) {
+public record DpoLoss(Type type, double beta, double labelSmoothing) implements PreferenceMethod {
     public enum Type { SIGMOID, IPO }
 
     public DpoLoss {
@@ -46,6 +46,11 @@ public record DpoLoss(Type type, double beta, double labelSmoothing) {
     /** IPO; beta is the paper's tau, the target margin is 1/(2 beta). */
     public static DpoLoss ipo(double beta) {
         return new DpoLoss(Type.IPO, beta, 0);
+    }
+
+    @Override
+    public String label() {
+        return type == Type.IPO ? "ipo" : labelSmoothing > 0 ? "cdpo" : "dpo";
     }
 
     /** IPO compares mean log-probabilities per token, DPO summed ones (TRL's convention). */

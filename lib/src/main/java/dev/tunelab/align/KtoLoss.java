@@ -13,7 +13,7 @@ import java.util.Map;
  * desirable completions lose w_d (1 - sigmoid(beta (r - z0))), undesirable ones
  * w_u (1 - sigmoid(beta (z0 - r))); the loss is the mean over all completions.
  */
-public record KtoLoss(double beta, double desirableWeight, double undesirableWeight) {
+public record KtoLoss(double beta, double desirableWeight, double undesirableWeight) implements PreferenceMethod {
     public KtoLoss {
         if (!(beta > 0)) {
             throw new IllegalArgumentException("beta must be positive, was " + beta);
@@ -26,6 +26,11 @@ public record KtoLoss(double beta, double desirableWeight, double undesirableWei
     /** TRL's defaults: equal weights (the paper suggests weighting so that w_d n_d / (w_u n_u) is in [1, 4/3]). */
     public static KtoLoss of(double beta) {
         return new KtoLoss(beta, 1, 1);
+    }
+
+    @Override
+    public String label() {
+        return "kto";
     }
 
     /**

@@ -11,11 +11,21 @@ import java.util.Map;
  * odds(y) = P(y) / (1 - P(y)) and log P(y) is the mean per-token log-probability. As TRL's
  * {@code ORPOTrainer.odds_ratio_loss} (its {@code beta} is the paper's lambda, default 0.1).
  */
-public record OrpoLoss(double lambda) {
+public record OrpoLoss(double lambda) implements PreferenceMethod {
     public OrpoLoss {
         if (!(lambda >= 0)) {
             throw new IllegalArgumentException("lambda must be >= 0, was " + lambda);
         }
+    }
+
+    @Override
+    public String label() {
+        return "orpo";
+    }
+
+    @Override
+    public boolean needsReference() {
+        return false;
     }
 
     /** The batch loss and TRL's metrics (rewards are lambda times the mean log-probabilities). */

@@ -63,6 +63,12 @@ public record SequenceLogProbs(NDArray perToken, NDArray mask, NDArray sum, NDAr
         return policy.withAdaptersDisabled(() -> noGrad(policy.model(), batch, m));
     }
 
+    /** Rows {@code from} (inclusive) to {@code to} (exclusive) of every array: one half of a concatenated batch. */
+    public SequenceLogProbs rows(int from, int to) {
+        String range = from + ":" + to;
+        return new SequenceLogProbs(perToken.get(range), mask.get(range), sum.get(range), mean.get(range));
+    }
+
     /** Each row's per-token values as Java arrays, cut to the completion's own length. */
     public float[][] perTokenRows() {
         int rows = (int) perToken.getShape().get(0);
