@@ -33,10 +33,15 @@ public record SequenceLogProbs(NDArray perToken, NDArray mask, NDArray sum, NDAr
         NDArray ids = batch.inputIds(m);
         NDArray allTargets = Losses.tokenLogProbs(logits.get(":, :-1, :"), ids.get(":, 1:")); // (B, T - 1)
         NDArray mask = batch.completionMask(m, logits.getDataType());
-        NDArray perToken = allTargets.gather(batch.predictingPositions(m), 1).mul(mask);
-        NDArray sum = perToken.sum(new int[] {1});
+        return of(allTargets.gather(batch.predictingPositions(m), 1), mask);
+    }
+
+    /** From per-token log-probabilities (B, C) and the completion mask (B, C): masks, sums and averages. */
+    public static SequenceLogProbs of(NDArray perToken, NDArray mask) {
+        NDArray masked = perToken.mul(mask);
+        NDArray sum = masked.sum(new int[] {1});
         NDArray count = mask.sum(new int[] {1}).maximum(Autograd.scalar(mask, 1));
-        return new SequenceLogProbs(perToken, mask, sum, sum.div(count));
+        return new SequenceLogProbs(masked, mask, sum, sum.div(count));
     }
 
     /** Without gradient and in evaluation mode (no dropout): for a frozen reference model or logging. */
@@ -56,6 +61,12 @@ public record SequenceLogProbs(NDArray perToken, NDArray mask, NDArray sum, NDAr
      */
     public static SequenceLogProbs reference(PeftModel policy, CompletionBatch batch, NDManager m) {
         return policy.withAdaptersDisabled(() -> noGrad(policy.model(), batch, m));
+    }
+
+    /** Rows {@code from} (inclusive) to {@code to} (exclusive) of every array: one half of a concatenated batch. */
+    public SequenceLogProbs rows(int from, int to) {
+        String range = from + ":" + to;
+        return new SequenceLogProbs(perToken.get(range), mask.get(range), sum.get(range), mean.get(range));
     }
 
     /** Each row's per-token values as Java arrays, cut to the completion's own length. */
