@@ -61,8 +61,6 @@ public final class GrpoTrainer {
         model.train(false); // no dropout, as TRL's GRPO: ratios must be 1 before any update
         try (AdamW optimizer = new AdamW(params, 0.9, 0.999, 1e-8, 0)) {
             for (int step = 0; step < cfg.steps; step++) {
-                Engine.getInstance().setRandomSeed((int) (cfg.seed * 1_000_003L + step));
-
                 // 1. G samples of each prompt, side by side: prompt 0's G completions, then prompt 1's ...
                 List<String> grouped = new ArrayList<>();
                 for (String p : Rollouts.promptsFor(prompts, step, cfg.promptsPerStep, cfg.seed)) {

@@ -70,7 +70,6 @@ public final class PpoTrainer {
         model.train(false);
         try (AdamW optimizer = new AdamW(params, 0.9, 0.999, 1e-8, 0)) {
             for (int step = 0; step < cfg.steps; step++) {
-                Engine.getInstance().setRandomSeed((int) (cfg.seed * 1_000_003L + step)); // adapter dropout masks
                 double beta = klController.value();
 
                 // 1. Rollout: sample and score.

@@ -33,15 +33,22 @@ class PpoTrainerTest {
         throw new IllegalStateException("no datasets/models/tinystories-mini above " + Path.of("").toAbsolutePath());
     }
 
-    static Run train(int steps) {
+    static PpoConfig config(int steps) {
+        return new PpoConfig().steps(steps).batchSize(16).miniBatchSize(8).ppoEpochs(2).maxNewTokens(12)
+                .learningRate(3e-3).fixedKl(0.02).seed(5).runsDir(null).progress(false);
+    }
+
+    static PpoTrainer.PpoResult train(PpoConfig cfg) {
         try (LanguageModel lm = Models.load(modelDir())) {
             PeftModel policy = Lora.apply(lm.model(), LoraConfig.builder().r(8).alpha(16).allLinear().seed(3).build());
-            PpoConfig cfg = new PpoConfig().steps(steps).batchSize(16).miniBatchSize(8).ppoEpochs(2).maxNewTokens(12)
-                    .learningRate(3e-3).fixedKl(0.02).seed(5).runsDir(null).progress(false);
             PpoTrainer.PpoResult result = PpoTrainer.train(policy, lm.tokenizer(), PROMPTS, COUNT_THE, cfg);
             result.valueHead().close();
-            return result.run();
+            return result;
         }
+    }
+
+    static Run train(int steps) {
+        return train(config(steps)).run();
     }
 
     static double mean(List<Map<String, Object>> rows, String metric) {
@@ -57,6 +64,19 @@ class PpoTrainerTest {
         assertTrue(last > first + 0.5, "reward should rise: first " + first + ", last " + last);
         // the policy moved away from the reference, and the KL term saw it
         assertTrue(mean(history.subList(5, 8), "objective/kl") > 0);
+    }
+
+    @Test
+    void earlyStopEndsThePpoEpochsOnceThePolicyHasMoved() {
+        // The first minibatch starts at ratio 1 (approx-KL 0) and updates; the second sees approx-KL > 0,
+        // above 1.5 x a tiny target, and ends the step's PPO epochs without updating.
+        PpoTrainer.PpoResult result = train(config(1).targetKl(1e-9));
+        assertEquals(1, result.earlyStops());
+        Map<String, Object> step = result.run().history().get(0);
+        assertEquals(1, ((Number) step.get("ppo/updates")).intValue());
+        assertEquals(0.0, ((Number) step.get("policy/approxkl_avg")).doubleValue(), 1e-12);
+        // without a target the same step makes all 2 epochs x 2 minibatches of updates
+        assertEquals(4, ((Number) train(1).history().get(0).get("ppo/updates")).intValue());
     }
 
     @Test
