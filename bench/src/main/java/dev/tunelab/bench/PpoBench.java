@@ -66,7 +66,8 @@ public final class PpoBench {
             double tokensPerSecond = median(timed, "time/rollout_tokens_per_second");
             double stepSeconds = median(timed, "time/optimisation_step_seconds");
             double length = median(timed, "completion_length");
-            System.out.printf(Locale.ROOT, "model %s, %d threads (OMP_NUM_THREADS=%s); %d timed steps of %d prompts x up to %d tokens%n",
+            System.out.printf(Locale.ROOT,
+                    "model %s, %d threads (OMP_NUM_THREADS=%s); %d timed steps of %d prompts x up to %d tokens%n",
                     modelDir.getFileName(), Runtime.getRuntime().availableProcessors(), System.getenv("OMP_NUM_THREADS"),
                     timed.size(), batch, tokens);
             System.out.println("| measure | median over steps |");

@@ -15,6 +15,7 @@ public final class GrpoConfig {
     int iterations = 1;
     int miniBatchSize = 32;
     int maxNewTokens = 32;
+    boolean stopAtEos = true;
     double learningRate = 1e-3;
     double clipNorm = 1.0;
     double clipRange = 0.2;
@@ -31,7 +32,8 @@ public final class GrpoConfig {
     /** Completions per prompt, G in the paper (TRL: num_generations). */
     public GrpoConfig groupSize(int v) {
         if (v < 2) {
-            throw new IllegalArgumentException("groupSize must be at least 2 (advantages are relative to the group), got " + v);
+            throw new IllegalArgumentException(
+                    "groupSize must be at least 2 (advantages are relative to the group), got " + v);
         }
         groupSize = v;
         return this;
@@ -41,6 +43,11 @@ public final class GrpoConfig {
     /** Completions per AdamW step. */
     public GrpoConfig miniBatchSize(int v) { miniBatchSize = positive(v, "miniBatchSize"); return this; }
     public GrpoConfig maxNewTokens(int v) { maxNewTokens = positive(v, "maxNewTokens"); return this; }
+    /**
+     * Whether a completion ends at the policy's EOS (default) or always has maxNewTokens tokens, as
+     * Ziegler et al. 2019 sample them (then the length cannot be used to game a learned reward).
+     */
+    public GrpoConfig stopAtEos(boolean v) { stopAtEos = v; return this; }
     public GrpoConfig learningRate(double v) { learningRate = v; return this; }
     public GrpoConfig clipNorm(double v) { clipNorm = v; return this; }
     /** epsilon of the clipped ratio (TRL: epsilon, 0.2). */
@@ -70,6 +77,7 @@ public final class GrpoConfig {
         m.put("num_iterations", iterations);
         m.put("mini_batch_size", miniBatchSize);
         m.put("max_completion_length", maxNewTokens);
+        m.put("stop_at_eos", stopAtEos);
         m.put("learning_rate", learningRate);
         m.put("max_grad_norm", clipNorm);
         m.put("epsilon", clipRange);

@@ -69,6 +69,7 @@ public final class GrpoTrainer {
                     }
                 }
                 Rollouts.Rollout rollout = Rollouts.sample(model, tokenizer, grouped, reward, cfg.maxNewTokens,
+                        cfg.stopAtEos,
                         cfg.seed * 1_000_003L + step);
                 CompletionBatch batch = rollout.batch();
 
@@ -149,7 +150,8 @@ public final class GrpoTrainer {
                 NDArray perToken = PpoLoss.clippedSurrogate(logp.perToken(), old, a, cfg.clipRange);
                 NDArray kl = null;
                 if (refLogp != null) {
-                    kl = KlEstimator.K3.perToken(logp.perToken(), PerTokenRows.select(m, refLogp, rows, cols, model.dtype()));
+                    NDArray ref = PerTokenRows.select(m, refLogp, rows, cols, model.dtype());
+                    kl = KlEstimator.K3.perToken(logp.perToken(), ref);
                     perToken = perToken.add(kl.mul(Autograd.scalar(kl, cfg.beta)));
                 }
                 // each completion's mean over its tokens, then the mean over completions (the paper's 1/|o_i|)

@@ -14,6 +14,7 @@ public final class PpoConfig {
     int miniBatchSize = 8;
     int ppoEpochs = 4;
     int maxNewTokens = 32;
+    boolean stopAtEos = true;
     double learningRate = 1e-3;
     double clipNorm = 1.0;
     double clipRange = 0.2;
@@ -40,6 +41,11 @@ public final class PpoConfig {
     /** Passes over each rollout batch (TRL: ppo_epochs, 4). */
     public PpoConfig ppoEpochs(int v) { ppoEpochs = positive(v, "ppoEpochs"); return this; }
     public PpoConfig maxNewTokens(int v) { maxNewTokens = positive(v, "maxNewTokens"); return this; }
+    /**
+     * Whether a completion ends at the policy's EOS (default) or always has maxNewTokens tokens, as
+     * Ziegler et al. 2019 sample them (then the length cannot be used to game a learned reward).
+     */
+    public PpoConfig stopAtEos(boolean v) { stopAtEos = v; return this; }
     /** Constant AdamW learning rate of the adapters and the value head. */
     public PpoConfig learningRate(double v) { learningRate = v; return this; }
     /** Global gradient-norm clip (TRL: max_grad_norm); 0 turns it off. */
@@ -96,6 +102,7 @@ public final class PpoConfig {
         m.put("mini_batch_size", miniBatchSize);
         m.put("ppo_epochs", ppoEpochs);
         m.put("max_new_tokens", maxNewTokens);
+        m.put("stop_at_eos", stopAtEos);
         m.put("learning_rate", learningRate);
         m.put("max_grad_norm", clipNorm);
         m.put("cliprange", clipRange);

@@ -58,7 +58,8 @@ public final class PpoLoss {
     /** Per token: max(-A ratio, -A clip(ratio, 1 - eps, 1 + eps)), the negated clipped surrogate (PPO eq. 7). */
     public static NDArray clippedSurrogate(NDArray logp, NDArray oldLogp, NDArray advantages, double clipRange) {
         NDArray ratio = logp.sub(oldLogp).exp();
-        NDArray clipped = ratio.maximum(Autograd.scalar(ratio, 1 - clipRange)).minimum(Autograd.scalar(ratio, 1 + clipRange));
+        NDArray clipped = ratio.maximum(Autograd.scalar(ratio, 1 - clipRange))
+                .minimum(Autograd.scalar(ratio, 1 + clipRange));
         NDArray negAdvantages = advantages.neg();
         return negAdvantages.mul(ratio).maximum(negAdvantages.mul(clipped));
     }

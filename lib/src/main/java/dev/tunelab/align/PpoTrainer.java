@@ -75,6 +75,7 @@ public final class PpoTrainer {
                 // 1. Rollout: sample and score.
                 List<String> stepPrompts = Rollouts.promptsFor(prompts, step, cfg.batchSize, cfg.seed);
                 Rollouts.Rollout rollout = Rollouts.sample(model, tokenizer, stepPrompts, reward, cfg.maxNewTokens,
+                        cfg.stopAtEos,
                         cfg.seed * 1_000_003L + step);
                 CompletionBatch batch = rollout.batch();
 
@@ -179,9 +180,11 @@ public final class PpoTrainer {
                 SequenceLogProbs logp = SequenceLogProbs.fromLogits(logits, mb, m);
                 NDArray positions = mb.predictingPositions(m);
                 NDArray values = valueHead.forward(hidden).gather(positions, 1);
-                PpoLoss.Terms terms = PpoLoss.compute(logp.perToken(), PerTokenRows.select(m, oldLogp, rows, cols, model.dtype()),
-                        PerTokenRows.select(m, advantages, rows, cols, model.dtype()), values, PerTokenRows.select(m, oldValues, rows, cols, model.dtype()),
-                        PerTokenRows.select(m, returns, rows, cols, model.dtype()), logp.mask(), cfg.clipRange, cfg.clipRangeValue, cfg.valueCoef);
+                DataType dtype = model.dtype();
+                PpoLoss.Terms terms = PpoLoss.compute(logp.perToken(), PerTokenRows.select(m, oldLogp, rows, cols, dtype),
+                        PerTokenRows.select(m, advantages, rows, cols, dtype), values,
+                        PerTokenRows.select(m, oldValues, rows, cols, dtype), PerTokenRows.select(m, returns, rows, cols, dtype),
+                        logp.mask(), cfg.clipRange, cfg.clipRangeValue, cfg.valueCoef);
                 if (cfg.targetKl > 0 && terms.approxKl() > 1.5 * cfg.targetKl) {
                     return false;
                 }

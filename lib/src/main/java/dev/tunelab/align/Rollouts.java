@@ -47,9 +47,15 @@ public final class Rollouts {
         }
     }
 
-    /** Samples one completion per prompt (repeat a prompt k times for k samples of it) and scores them. */
+    /**
+     * Samples one completion per prompt (repeat a prompt k times for k samples of it) and scores them.
+     *
+     * @param stopAtEos false samples exactly {@code maxNewTokens} tokens, an EOS among them counting as
+     *     an ordinary token (Ziegler et al. 2019 sample fixed-length continuations; it leaves the policy
+     *     no way to game a reward model through the length, e.g. by stopping at once)
+     */
     public static Rollout sample(LlamaModel policy, Tokenizer tokenizer, List<String> prompts, RewardFunction reward,
-            int maxNewTokens, long seed) {
+            int maxNewTokens, boolean stopAtEos, long seed) {
         long eos = tokenizer.eosId().orElse(policy.config().eosTokenId());
         long pad = tokenizer.padId().orElse(eos);
         Generator generator = new Generator(policy, eos, pad, ids -> tokenizer.decode(ids, true));
@@ -59,7 +65,8 @@ public final class Rollouts {
         long start = System.nanoTime();
         List<Generation> generations;
         try {
-            generations = generator.generate(promptIds, GenerationConfig.sample(1.0).maxNewTokens(maxNewTokens).seed(seed));
+            var sampling = GenerationConfig.sample(1.0).maxNewTokens(maxNewTokens).stopAtEos(stopAtEos).seed(seed);
+            generations = generator.generate(promptIds, sampling);
         } finally {
             policy.train(wasTraining);
         }

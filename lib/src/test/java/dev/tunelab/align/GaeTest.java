@@ -39,7 +39,8 @@ class GaeTest {
             Gae.Result r = Gae.compute(REWARDS, VALUES, MASK, gl[0], gl[1]);
             double[][] expected = direct(gl[0], gl[1]);
             for (int b = 0; b < 2; b++) {
-                assertArrayEquals(expected[b], r.advantages()[b], 1e-12, "gamma " + gl[0] + ", lambda " + gl[1] + ", row " + b);
+                assertArrayEquals(expected[b], r.advantages()[b], 1e-12,
+                        "gamma " + gl[0] + ", lambda " + gl[1] + ", row " + b);
                 for (int t = 0; t < 4; t++) {
                     assertEquals(MASK[b][t] * (expected[b][t] + VALUES[b][t]), r.returns()[b][t], 1e-12);
                 }
@@ -73,6 +74,7 @@ class GaeTest {
     @Test
     void mismatchedShapesAndEmptyMasksAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> Gae.compute(REWARDS, new double[][] {{1}, {2}}, MASK, 1, 1));
-        assertThrows(IllegalArgumentException.class, () -> Gae.whiten(new double[][] {{1, 2}}, new double[][] {{1, 0}}, true));
+        assertThrows(IllegalArgumentException.class,
+                () -> Gae.whiten(new double[][] {{1, 2}}, new double[][] {{1, 0}}, true));
     }
 }

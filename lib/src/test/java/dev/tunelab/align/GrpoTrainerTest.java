@@ -19,7 +19,8 @@ class GrpoTrainerTest {
             PeftModel policy = Lora.apply(lm.model(), LoraConfig.builder().r(8).alpha(16).allLinear().seed(3).build());
             GrpoConfig cfg = new GrpoConfig().steps(steps).promptsPerStep(4).groupSize(4).miniBatchSize(8).iterations(2)
                     .maxNewTokens(12).learningRate(3e-3).beta(0.02).seed(5).runsDir(null).progress(false);
-            return GrpoTrainer.train(policy, lm.tokenizer(), PpoTrainerTest.PROMPTS, PpoTrainerTest.COUNT_THE, cfg).run().history();
+            var result = GrpoTrainer.train(policy, lm.tokenizer(), PpoTrainerTest.PROMPTS, PpoTrainerTest.COUNT_THE, cfg);
+            return result.run().history();
         }
     }
 

@@ -84,7 +84,8 @@ class PpoTrainerTest {
         List<Map<String, Object>> a = train(2).history();
         List<Map<String, Object>> b = train(2).history();
         for (int i = 0; i < a.size(); i++) {
-            for (String k : List.of("objective/scores", "objective/kl", "loss/policy_avg", "loss/value_avg", "policy/approxkl_avg")) {
+            for (String k : List.of("objective/scores", "objective/kl", "loss/policy_avg", "loss/value_avg",
+                    "policy/approxkl_avg")) {
                 assertEquals(a.get(i).get(k), b.get(i).get(k), k + " at step " + (i + 1));
             }
         }
