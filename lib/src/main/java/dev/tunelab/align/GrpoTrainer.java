@@ -69,8 +69,7 @@ public final class GrpoTrainer {
                     }
                 }
                 Rollouts.Rollout rollout = Rollouts.sample(model, tokenizer, grouped, reward, cfg.maxNewTokens,
-                        cfg.stopAtEos,
-                        cfg.seed * 1_000_003L + step);
+                        cfg.stopAtEos, cfg.seed * 1_000_003L + step);
                 CompletionBatch batch = rollout.batch();
 
                 // 2. Group-relative advantages.

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * Per-token tables of a rollout batch (log-probabilities, values, advantages) kept as Java rows
@@ -50,7 +51,7 @@ final class PerTokenRows {
     }
 
     /** Row indices 0..n-1 in shuffled order, cut into minibatches of {@code size} (the last may be shorter). */
-    static int[][] minibatches(int n, int size, java.util.SplittableRandom random) {
+    static int[][] minibatches(int n, int size, SplittableRandom random) {
         int[] order = Rollouts.shuffled(n, random);
         int[][] out = new int[(n + size - 1) / size][];
         for (int i = 0; i < out.length; i++) {

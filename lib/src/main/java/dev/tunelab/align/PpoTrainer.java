@@ -75,8 +75,7 @@ public final class PpoTrainer {
                 // 1. Rollout: sample and score.
                 List<String> stepPrompts = Rollouts.promptsFor(prompts, step, cfg.batchSize, cfg.seed);
                 Rollouts.Rollout rollout = Rollouts.sample(model, tokenizer, stepPrompts, reward, cfg.maxNewTokens,
-                        cfg.stopAtEos,
-                        cfg.seed * 1_000_003L + step);
+                        cfg.stopAtEos, cfg.seed * 1_000_003L + step);
                 CompletionBatch batch = rollout.batch();
 
                 Map<String, Object> metrics = new LinkedHashMap<>();
