@@ -154,8 +154,11 @@ public final class PreferenceTrainer {
         }
     }
 
-    /** The loss of the pairs at {@code rows}, with the policy's graph recorded when grad mode is on. */
-    static LossOutput loss(PeftModel policy, PreferenceMethod method, List<PreferencePair> pairs, ReferenceLogProbs ref,
+    /**
+     * The loss of the pairs at {@code rows}, with the policy's graph recorded when grad mode is on
+     * ({@code ref} may be null for ORPO). One training step is this, backward, clipping and AdamW.
+     */
+    public static LossOutput loss(PeftModel policy, PreferenceMethod method, List<PreferencePair> pairs, ReferenceLogProbs ref,
             int[] rows, NDManager m) {
         LlamaModel model = policy.model();
         int b = rows.length;
