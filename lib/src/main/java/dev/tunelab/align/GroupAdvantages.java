@@ -26,20 +26,31 @@ public final class GroupAdvantages {
         }
         double[] advantages = new double[rewards.length];
         for (int start = 0; start < rewards.length; start += groupSize) {
-            double mean = 0;
-            for (int i = start; i < start + groupSize; i++) {
-                mean += rewards[i];
-            }
-            mean /= groupSize;
-            double squares = 0;
-            for (int i = start; i < start + groupSize; i++) {
-                squares += (rewards[i] - mean) * (rewards[i] - mean);
-            }
-            double std = Math.sqrt(squares / (groupSize - 1));
+            double mean = mean(rewards, start, groupSize);
+            double std = std(rewards, start, groupSize);
             for (int i = start; i < start + groupSize; i++) {
                 advantages[i] = (rewards[i] - mean) / (std + EPS);
             }
         }
         return advantages;
+    }
+
+    /** Mean of rewards[start .. start + n - 1]. */
+    static double mean(double[] rewards, int start, int n) {
+        double sum = 0;
+        for (int i = start; i < start + n; i++) {
+            sum += rewards[i];
+        }
+        return sum / n;
+    }
+
+    /** Sample standard deviation (n - 1) of rewards[start .. start + n - 1]. */
+    static double std(double[] rewards, int start, int n) {
+        double mean = mean(rewards, start, n);
+        double squares = 0;
+        for (int i = start; i < start + n; i++) {
+            squares += (rewards[i] - mean) * (rewards[i] - mean);
+        }
+        return Math.sqrt(squares / (n - 1));
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.tunelab.display.ProgressBar;
 import dev.tunelab.io.Tokenizer;
@@ -83,15 +82,15 @@ public final class PpoTrainer {
                 Map<String, Object> metrics = new LinkedHashMap<>();
                 try (NDManager m = model.manager().newSubManager()) {
                     // 2. Log-probabilities and values of the rollout policy, log-probabilities of the reference.
-                    double[][] mask = rows(batch.completionMask(m, DataType.FLOAT32));
-                    double[][] oldLogp = new double[batch.size()][];
-                    double[][] oldValues = new double[batch.size()][];
-                    Autograd.noGrad(() -> {
+                    double[][] mask = PerTokenRows.of(batch.completionMask(m, DataType.FLOAT32));
+                    NDArray[] logpAndValues = Autograd.noGrad(() -> {
                         NDArray hidden = model.hidden(batch.inputIds(m), batch.attentionMask(m), null, null);
-                        copyRows(SequenceLogProbs.fromLogits(model.logits(hidden), batch, m).perToken(), oldLogp);
-                        copyRows(valueHead.forward(hidden).gather(batch.predictingPositions(m), 1), oldValues);
+                        return new NDArray[] {SequenceLogProbs.fromLogits(model.logits(hidden), batch, m).perToken(),
+                                valueHead.forward(hidden).gather(batch.predictingPositions(m), 1)};
                     });
-                    double[][] refLogp = rows(SequenceLogProbs.reference(policy, batch, m).perToken());
+                    double[][] oldLogp = PerTokenRows.of(logpAndValues[0]);
+                    double[][] oldValues = PerTokenRows.of(logpAndValues[1]);
+                    double[][] refLogp = PerTokenRows.of(SequenceLogProbs.reference(policy, batch, m).perToken());
 
                     // 3. Per-token rewards: the KL penalty everywhere, the score on the last token; then GAE.
                     double[][] rewards = new double[batch.size()][batch.completionLength()];
@@ -114,11 +113,13 @@ public final class PpoTrainer {
                     long optimisationStart = System.nanoTime();
                     boolean stop = false;
                     for (int epoch = 0; epoch < cfg.ppoEpochs && !stop; epoch++) {
-                        int[] order = Rollouts.shuffled(batch.size(), new SplittableRandom(cfg.seed * 7919L + step * 131L + epoch));
-                        for (int start = 0; start < order.length && !stop; start += cfg.miniBatchSize) {
-                            int[] rowsOf = java.util.Arrays.copyOfRange(order, start, Math.min(order.length, start + cfg.miniBatchSize));
-                            stop = !minibatchStep(model, valueHead, batch, rowsOf, oldLogp, oldValues, advantages,
-                                    gae.returns(), cfg, params, optimizer, m, stats);
+                        var random = new SplittableRandom(cfg.seed * 7919L + step * 131L + epoch);
+                        for (int[] rows : PerTokenRows.minibatches(batch.size(), cfg.miniBatchSize, random)) {
+                            stop = !minibatchStep(model, valueHead, PerTokenRows.pick(batch, rows), rows, oldLogp, oldValues,
+                                    advantages, gae.returns(), cfg, params, optimizer, m, stats);
+                            if (stop) {
+                                break;
+                            }
                         }
                     }
                     earlyStops += stop ? 1 : 0;
@@ -165,13 +166,12 @@ public final class PpoTrainer {
     }
 
     /**
-     * One AdamW step on the PPO loss of the rows {@code rowsOf} of the rollout batch. Returns false,
-     * without updating, when the policy has drifted past the early-stop threshold.
+     * One AdamW step on the PPO loss of minibatch {@code mb}, rows {@code rows} of the rollout batch.
+     * Returns false, without updating, when the policy has drifted past the early-stop threshold.
      */
-    private static boolean minibatchStep(LlamaModel model, ScalarHead valueHead, CompletionBatch batch, int[] rowsOf,
+    private static boolean minibatchStep(LlamaModel model, ScalarHead valueHead, CompletionBatch mb, int[] rows,
             double[][] oldLogp, double[][] oldValues, double[][] advantages, double[][] returns, PpoConfig cfg,
             Map<String, Parameter> params, AdamW optimizer, NDManager parent, MinibatchStats stats) {
-        CompletionBatch mb = CompletionBatch.of(pick(batch.prompts(), rowsOf), pick(batch.completions(), rowsOf));
         int cols = mb.completionLength();
         try (NDManager m = parent.newSubManager()) {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -180,9 +180,9 @@ public final class PpoTrainer {
                 SequenceLogProbs logp = SequenceLogProbs.fromLogits(logits, mb, m);
                 NDArray positions = mb.predictingPositions(m);
                 NDArray values = valueHead.forward(hidden).gather(positions, 1);
-                PpoLoss.Terms terms = PpoLoss.compute(logp.perToken(), select(m, oldLogp, rowsOf, cols, model.dtype()),
-                        select(m, advantages, rowsOf, cols, model.dtype()), values, select(m, oldValues, rowsOf, cols, model.dtype()),
-                        select(m, returns, rowsOf, cols, model.dtype()), logp.mask(), cfg.clipRange, cfg.clipRangeValue, cfg.valueCoef);
+                PpoLoss.Terms terms = PpoLoss.compute(logp.perToken(), PerTokenRows.select(m, oldLogp, rows, cols, model.dtype()),
+                        PerTokenRows.select(m, advantages, rows, cols, model.dtype()), values, PerTokenRows.select(m, oldValues, rows, cols, model.dtype()),
+                        PerTokenRows.select(m, returns, rows, cols, model.dtype()), logp.mask(), cfg.clipRange, cfg.clipRangeValue, cfg.valueCoef);
                 if (cfg.targetKl > 0 && terms.approxKl() > 1.5 * cfg.targetKl) {
                     return false;
                 }
@@ -223,40 +223,6 @@ public final class PpoTrainer {
             m.put("policy/approxkl_avg", approxKl / n);
             m.put("policy/entropy_avg", entropy / n);
             return m;
-        }
-    }
-
-    private static <T> List<T> pick(List<T> all, int[] rows) {
-        return java.util.Arrays.stream(rows).mapToObj(all::get).toList();
-    }
-
-    /** The given rows of a per-token table, cut or zero-padded to {@code cols} columns, as a (rows, cols) array. */
-    static NDArray select(NDManager m, double[][] table, int[] rows, int cols, DataType dtype) {
-        float[] flat = new float[rows.length * cols];
-        for (int i = 0; i < rows.length; i++) {
-            double[] row = table[rows[i]];
-            for (int t = 0; t < Math.min(cols, row.length); t++) {
-                flat[i * cols + t] = (float) row[t];
-            }
-        }
-        return m.create(flat, new Shape(rows.length, cols)).toType(dtype, false);
-    }
-
-    /** A (B, C) array as Java rows. */
-    static double[][] rows(NDArray a) {
-        double[][] out = new double[(int) a.getShape().get(0)][];
-        copyRows(a, out);
-        return out;
-    }
-
-    private static void copyRows(NDArray a, double[][] into) {
-        int cols = (int) a.getShape().get(1);
-        float[] flat = a.toType(DataType.FLOAT32, false).toFloatArray();
-        for (int b = 0; b < into.length; b++) {
-            into[b] = new double[cols];
-            for (int t = 0; t < cols; t++) {
-                into[b][t] = flat[b * cols + t];
-            }
         }
     }
 }
