@@ -6,17 +6,14 @@ import java.util.Arrays;
 
 /**
  * A tokenized preference pair: the prompt's ids (starting with BOS) and the ids of the preferred
- * and the dispreferred completion. Sampled completions are kept as the ids the model produced, so
+ * and the dispreferred completion. A completion may be empty (a model that stopped at once, read
+ * back from its text without the EOS). Sampled completions are kept as the ids the model produced, so
  * no round trip through text can change them.
  */
 public record PreferencePair(long[] prompt, long[] chosen, long[] rejected) {
     public PreferencePair {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("a preference pair needs a prompt of at least one token (BOS)");
-        }
-        if (chosen.length == 0 || rejected.length == 0) {
-            throw new IllegalArgumentException("both completions need at least one token, got " + chosen.length
-                    + " and " + rejected.length);
         }
         if (Arrays.equals(chosen, rejected)) {
             throw new IllegalArgumentException("chosen and rejected completions are the same " + chosen.length + " tokens");

@@ -18,11 +18,13 @@ import dev.tunelab.train.Trainer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Preference optimisation of a LoRA policy (DPO, IPO, ORPO, KTO), written out as a recipe: the
@@ -154,8 +156,11 @@ public final class PreferenceTrainer {
         }
     }
 
-    /** The loss of the pairs at {@code rows}, with the policy's graph recorded when grad mode is on. */
-    static LossOutput loss(PeftModel policy, PreferenceMethod method, List<PreferencePair> pairs, ReferenceLogProbs ref,
+    /**
+     * The loss of the pairs at {@code rows}, with the policy's graph recorded when grad mode is on
+     * ({@code ref} may be null for ORPO). One training step is this, backward, clipping and AdamW.
+     */
+    public static LossOutput loss(PeftModel policy, PreferenceMethod method, List<PreferencePair> pairs, ReferenceLogProbs ref,
             int[] rows, NDManager m) {
         LlamaModel model = policy.model();
         int b = rows.length;
@@ -183,7 +188,7 @@ public final class PreferenceTrainer {
         KtoLoss kto = (KtoLoss) method;
         // The pairs unpaired (TRL's unpair_preference_dataset): chosen completions desirable, rejected ones not.
         boolean[] desirable = new boolean[2 * b];
-        java.util.Arrays.fill(desirable, 0, b, true);
+        Arrays.fill(desirable, 0, b, true);
         float[] reference = concat(ReferenceLogProbs.pick(ref.chosenSum(), rows), ReferenceLogProbs.pick(ref.rejectedSum(), rows));
         float[] referenceKl = concat(ReferenceLogProbs.pick(ref.klChosen(), rows), ReferenceLogProbs.pick(ref.klRejected(), rows));
         List<long[]> klCompletions = new ArrayList<>();
@@ -207,7 +212,7 @@ public final class PreferenceTrainer {
         try {
             Map<String, Double> total = new LinkedHashMap<>();
             for (int from = 0; from < pairs.size(); from += batchSize) {
-                int[] rows = java.util.stream.IntStream.range(from, Math.min(from + batchSize, pairs.size())).toArray();
+                int[] rows = IntStream.range(from, Math.min(from + batchSize, pairs.size())).toArray();
                 Map<String, Double> batch = Autograd.noGrad(() -> {
                     try (NDManager m = model.manager().newSubManager()) {
                         return withLoss(loss(policy, method, pairs, ref, rows, m));
@@ -243,7 +248,7 @@ public final class PreferenceTrainer {
     }
 
     private static int[] shuffled(int n, long seed, long epoch) {
-        int[] order = java.util.stream.IntStream.range(0, n).toArray();
+        int[] order = IntStream.range(0, n).toArray();
         SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
         for (int i = n - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
@@ -266,7 +271,7 @@ public final class PreferenceTrainer {
     }
 
     private static float[] concat(float[] a, float[] b) {
-        float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        float[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }

@@ -12,10 +12,11 @@ import java.util.List;
  * step then needs only the policy's forward pass. Summed and mean per completion, and for KTO
  * those of the mismatched pairs (prompt i, completion of pair i + 1) its KL estimate reads.
  */
-record ReferenceLogProbs(float[] chosenSum, float[] chosenMean, float[] rejectedSum, float[] rejectedMean,
+public record ReferenceLogProbs(float[] chosenSum, float[] chosenMean, float[] rejectedSum, float[] rejectedMean,
         float[] klChosen, float[] klRejected) {
 
-    static ReferenceLogProbs compute(PeftModel policy, List<PreferencePair> pairs, int batchSize, boolean withKl) {
+    /** One no-grad pass of the policy with its adapters disabled over every pair, {@code batchSize} pairs at a time. */
+    public static ReferenceLogProbs compute(PeftModel policy, List<PreferencePair> pairs, int batchSize, boolean withKl) {
         int n = pairs.size();
         float[][] out = new float[6][n];
         for (int from = 0; from < n; from += batchSize) {

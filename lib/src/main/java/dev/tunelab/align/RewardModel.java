@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -136,8 +137,8 @@ public final class RewardModel implements RewardFunction {
         mean = 0;
         std = 1;
         double[] r = scores(prompts, completions);
-        double m = java.util.Arrays.stream(r).average().orElse(0);
-        double var = java.util.Arrays.stream(r).map(x -> (x - m) * (x - m)).average().orElse(1);
+        double m = Arrays.stream(r).average().orElse(0);
+        double var = Arrays.stream(r).map(x -> (x - m) * (x - m)).average().orElse(1);
         mean = m;
         std = Math.sqrt(var) > 1e-8 ? Math.sqrt(var) : 1;
         return this;

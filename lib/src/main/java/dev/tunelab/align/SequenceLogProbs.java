@@ -18,7 +18,7 @@ import java.util.Arrays;
  * @param perToken (B, C) log p(completion token j | prompt, earlier completion tokens), 0 past the end
  * @param mask (B, C) 1 for real completion tokens
  * @param sum (B) summed over each completion (DPO, IPO, KTO use this)
- * @param mean (B) averaged over each completion's tokens (ORPO, SimPO use this; 0 for an empty completion)
+ * @param mean (B) averaged over each completion's tokens (ORPO, and IPO as TRL computes it; 0 for an empty completion)
  */
 public record SequenceLogProbs(NDArray perToken, NDArray mask, NDArray sum, NDArray mean) {
 
