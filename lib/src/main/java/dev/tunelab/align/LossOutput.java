@@ -1,0 +1,14 @@
+package dev.tunelab.align;
+
+import ai.djl.ndarray.NDArray;
+import java.util.Map;
+
+/**
+ * A scalar loss to differentiate and the batch's metrics under the names TRL logs them
+ * ({@code rewards/chosen}, {@code rewards/margins}, {@code logps/chosen}, ...).
+ */
+public record LossOutput(NDArray loss, Map<String, Double> metrics) {
+    public LossOutput {
+        metrics = Map.copyOf(metrics);
+    }
+}

@@ -1,0 +1,124 @@
+package dev.tunelab.align;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Settings of a PPO run with TRL's names where it has them (PPOConfig), defaults sized for the tiny
+ * models: {@code new PpoConfig().steps(30).batchSize(16).adaptiveKl(0.1, 4, 2000)}.
+ */
+public final class PpoConfig {
+    int steps = 20;
+    int batchSize = 16;
+    int miniBatchSize = 8;
+    int ppoEpochs = 4;
+    int maxNewTokens = 32;
+    boolean stopAtEos = true;
+    double learningRate = 1e-3;
+    double clipNorm = 1.0;
+    double clipRange = 0.2;
+    double clipRangeValue = 0.2;
+    double valueCoef = 0.1;
+    double gamma = 1.0;
+    double lambda = 0.95;
+    double klCoef = 0.05;
+    double klTarget = Double.NaN;
+    double klHorizon = 10_000;
+    KlEstimator klEstimator = KlEstimator.K1;
+    double targetKl = 0;
+    long seed = 42;
+    Path runsDir = Path.of("runs");
+    String runName = "ppo";
+    boolean progress = true;
+
+    /** Rollout batches (PPO iterations); each is sampled, scored, then optimised over. */
+    public PpoConfig steps(int v) { steps = positive(v, "steps"); return this; }
+    /** Prompts (episodes) per rollout batch (TRL: batch_size). */
+    public PpoConfig batchSize(int v) { batchSize = positive(v, "batchSize"); return this; }
+    /** Episodes per gradient step (TRL: mini_batch_size); batchSize / miniBatchSize steps per PPO epoch. */
+    public PpoConfig miniBatchSize(int v) { miniBatchSize = positive(v, "miniBatchSize"); return this; }
+    /** Passes over each rollout batch (TRL: ppo_epochs, 4). */
+    public PpoConfig ppoEpochs(int v) { ppoEpochs = positive(v, "ppoEpochs"); return this; }
+    public PpoConfig maxNewTokens(int v) { maxNewTokens = positive(v, "maxNewTokens"); return this; }
+    /**
+     * Whether a completion ends at the policy's EOS (default) or always has maxNewTokens tokens, as
+     * Ziegler et al. 2019 sample them (then the length cannot be used to game a learned reward).
+     */
+    public PpoConfig stopAtEos(boolean v) { stopAtEos = v; return this; }
+    /** Constant AdamW learning rate of the adapters and the value head. */
+    public PpoConfig learningRate(double v) { learningRate = v; return this; }
+    /** Global gradient-norm clip (TRL: max_grad_norm); 0 turns it off. */
+    public PpoConfig clipNorm(double v) { clipNorm = v; return this; }
+    /** epsilon of the clipped surrogate (TRL: cliprange, 0.2). */
+    public PpoConfig clipRange(double v) { clipRange = v; return this; }
+    /** How far a value prediction may move from the rollout's (TRL: cliprange_value, 0.2). */
+    public PpoConfig clipRangeValue(double v) { clipRangeValue = v; return this; }
+    /** Weight of the value loss (TRL: vf_coef, 0.1). */
+    public PpoConfig valueCoef(double v) { valueCoef = v; return this; }
+    public PpoConfig gamma(double v) { gamma = v; return this; }
+    /** GAE's lambda (TRL: lam, 0.95). */
+    public PpoConfig lambda(double v) { lambda = v; return this; }
+    /** A fixed KL coefficient beta (TRL's PPOTrainer: kl_coef 0.05). */
+    public PpoConfig fixedKl(double beta) { klCoef = beta; klTarget = Double.NaN; return this; }
+    /** The adaptive controller of Ziegler et al. 2019, steering the KL per completion towards {@code target} nats. */
+    public PpoConfig adaptiveKl(double initialBeta, double target, double horizon) {
+        klCoef = initialBeta;
+        klTarget = target;
+        klHorizon = horizon;
+        return this;
+    }
+    /** The per-token KL estimate in the reward (default k1, TRL's "kl"). */
+    public PpoConfig klEstimator(KlEstimator v) { klEstimator = v; return this; }
+    /**
+     * Early stop: a rollout batch's PPO epochs end as soon as a minibatch's approx-KL to the rollout
+     * policy exceeds 1.5 x this (TRL's early_stopping with target_kl; OpenAI Spinning Up's PPO); 0 never stops.
+     */
+    public PpoConfig targetKl(double v) { targetKl = v; return this; }
+    public PpoConfig seed(long v) { seed = v; return this; }
+    /** Where the run record goes ({@code runs/<id>/}); null records nothing on disk. */
+    public PpoConfig runsDir(Path v) { runsDir = v; return this; }
+    public PpoConfig runName(String v) { runName = v; return this; }
+    public PpoConfig progress(boolean v) { progress = v; return this; }
+
+    public int steps() { return steps; }
+
+    KlController klController() {
+        return Double.isNaN(klTarget) ? KlController.fixed(klCoef) : KlController.adaptive(klCoef, klTarget, klHorizon);
+    }
+
+    private static int positive(int v, String name) {
+        if (v < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1, got " + v);
+        }
+        return v;
+    }
+
+    /** The settings as recorded in the run's config.json. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("steps", steps);
+        m.put("batch_size", batchSize);
+        m.put("mini_batch_size", miniBatchSize);
+        m.put("ppo_epochs", ppoEpochs);
+        m.put("max_new_tokens", maxNewTokens);
+        m.put("stop_at_eos", stopAtEos);
+        m.put("learning_rate", learningRate);
+        m.put("max_grad_norm", clipNorm);
+        m.put("cliprange", clipRange);
+        m.put("cliprange_value", clipRangeValue);
+        m.put("vf_coef", valueCoef);
+        m.put("gamma", gamma);
+        m.put("lam", lambda);
+        m.put("kl_coef", klCoef);
+        m.put("adap_kl_ctrl", !Double.isNaN(klTarget));
+        if (!Double.isNaN(klTarget)) {
+            m.put("target", klTarget);
+            m.put("horizon", klHorizon);
+        }
+        m.put("kl_estimator", klEstimator.name().toLowerCase());
+        m.put("target_kl", targetKl);
+        m.put("seed", seed);
+        return m;
+    }
+}
