@@ -1,6 +1,8 @@
 package dev.tunelab.align;
 
 import ai.djl.ndarray.NDArray;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -9,6 +11,6 @@ import java.util.Map;
  */
 public record LossOutput(NDArray loss, Map<String, Double> metrics) {
     public LossOutput {
-        metrics = Map.copyOf(metrics);
+        metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics)); // in the order given, as they are logged
     }
 }

@@ -49,13 +49,13 @@ public final class PreferenceTrainer {
             throw new IllegalArgumentException("the policy has no trainable parameters");
         }
         PreferenceMethod method = cfg.method;
-        if (method instanceof KtoLoss && train.size() < 2) {
-            throw new IllegalArgumentException("KTO's KL estimate pairs prompts with other pairs' completions: need at least 2 pairs");
-        }
         if (train.isEmpty()) {
             throw new IllegalArgumentException("no preference pairs to train on");
         }
         boolean kto = method instanceof KtoLoss;
+        if (kto && train.size() < 2) {
+            throw new IllegalArgumentException("KTO's KL estimate pairs prompts with other pairs' completions: need at least 2 pairs");
+        }
         ReferenceLogProbs trainRef = null;
         ReferenceLogProbs evalRef = null;
         if (method.needsReference()) {

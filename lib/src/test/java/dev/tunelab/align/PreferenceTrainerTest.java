@@ -63,6 +63,7 @@ class PreferenceTrainerTest {
             assertTrue(result.evalMetrics().get("rewards/accuracies") > 0.9, "held-out accuracy: " + result.evalMetrics());
             assertTrue(result.evalMetrics().get("rewards/margins") > 0.5, "held-out margin: " + result.evalMetrics());
             assertTrue(result.evalMetrics().get("loss") < 0.4, "held-out loss below log 2: " + result.evalMetrics());
+            assertTrue(result.mimeBundle().get("image/png").length() > 1000, "renders the margin and accuracy curves");
         }
     }
 
