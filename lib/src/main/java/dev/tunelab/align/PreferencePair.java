@@ -2,7 +2,9 @@ package dev.tunelab.align;
 
 import dev.tunelab.data.PreferenceExample;
 import dev.tunelab.io.Tokenizer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A tokenized preference pair: the prompt's ids (starting with BOS) and the ids of the preferred
@@ -42,5 +44,23 @@ public record PreferencePair(long[] prompt, long[] chosen, long[] rejected) {
             out[ids.length] = tokenizer.eosId().orElseThrow(() -> new IllegalArgumentException("the tokenizer has no EOS token"));
         }
         return out;
+    }
+
+    /**
+     * The pairs at {@code rows} as one batch: their chosen completions (rows 0..b-1), then their
+     * rejected ones (rows b..2b-1), so that both sides go through one forward pass.
+     */
+    static CompletionBatch chosenThenRejected(List<PreferencePair> pairs, int[] rows) {
+        List<long[]> prompts = new ArrayList<>();
+        List<long[]> completions = new ArrayList<>();
+        for (int r : rows) {
+            prompts.add(pairs.get(r).prompt());
+            completions.add(pairs.get(r).chosen());
+        }
+        for (int r : rows) {
+            prompts.add(pairs.get(r).prompt());
+            completions.add(pairs.get(r).rejected());
+        }
+        return CompletionBatch.of(prompts, completions);
     }
 }

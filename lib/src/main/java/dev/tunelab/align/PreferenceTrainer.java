@@ -164,17 +164,7 @@ public final class PreferenceTrainer {
             int[] rows, NDManager m) {
         LlamaModel model = policy.model();
         int b = rows.length;
-        List<long[]> prompts = new ArrayList<>();
-        List<long[]> completions = new ArrayList<>();
-        for (int r : rows) {
-            prompts.add(pairs.get(r).prompt());
-            completions.add(pairs.get(r).chosen());
-        }
-        for (int r : rows) {
-            prompts.add(pairs.get(r).prompt());
-            completions.add(pairs.get(r).rejected());
-        }
-        SequenceLogProbs lp = SequenceLogProbs.compute(model, CompletionBatch.of(prompts, completions), m);
+        SequenceLogProbs lp = SequenceLogProbs.compute(model, PreferencePair.chosenThenRejected(pairs, rows), m);
         DataType dtype = lp.sum().getDataType();
         if (method instanceof OrpoLoss orpo) {
             return orpo.compute(lp.rows(0, b), lp.rows(b, 2 * b));
@@ -191,15 +181,15 @@ public final class PreferenceTrainer {
         Arrays.fill(desirable, 0, b, true);
         float[] reference = concat(ReferenceLogProbs.pick(ref.chosenSum(), rows), ReferenceLogProbs.pick(ref.rejectedSum(), rows));
         float[] referenceKl = concat(ReferenceLogProbs.pick(ref.klChosen(), rows), ReferenceLogProbs.pick(ref.klRejected(), rows));
-        List<long[]> klCompletions = new ArrayList<>();
+        // Each prompt with another pair's completions, for the KL estimate.
+        List<PreferencePair> klPairs = new ArrayList<>();
         for (int r : rows) {
-            klCompletions.add(ReferenceLogProbs.mismatched(pairs, r).chosen());
+            PreferencePair other = ReferenceLogProbs.mismatched(pairs, r);
+            klPairs.add(new PreferencePair(pairs.get(r).prompt(), other.chosen(), other.rejected()));
         }
-        for (int r : rows) {
-            klCompletions.add(ReferenceLogProbs.mismatched(pairs, r).rejected());
-        }
+        CompletionBatch klBatch = PreferencePair.chosenThenRejected(klPairs, java.util.stream.IntStream.range(0, b).toArray());
         // TRL computes the policy's KL log-probabilities without gradient: z0 is a detached reference point.
-        SequenceLogProbs policyKl = Autograd.noGrad(() -> SequenceLogProbs.compute(model, CompletionBatch.of(prompts, klCompletions), m));
+        SequenceLogProbs policyKl = Autograd.noGrad(() -> SequenceLogProbs.compute(model, klBatch, m));
         return kto.compute(lp.sum(), values(m, reference, dtype), desirable, policyKl.sum(), values(m, referenceKl, dtype));
     }
 

@@ -171,17 +171,7 @@ public final class RewardModel implements RewardFunction {
 
     /** Bradley-Terry loss -log sigmoid(r_chosen - r_rejected), mean over the pairs at {@code rows}; and the batch accuracy. */
     LossOutput loss(List<PreferencePair> pairs, int[] rows, NDManager m) {
-        List<long[]> prompts = new ArrayList<>();
-        List<long[]> completions = new ArrayList<>();
-        for (int r : rows) {
-            prompts.add(pairs.get(r).prompt());
-            completions.add(pairs.get(r).chosen());
-        }
-        for (int r : rows) {
-            prompts.add(pairs.get(r).prompt());
-            completions.add(pairs.get(r).rejected());
-        }
-        NDArray r = rewards(CompletionBatch.of(prompts, completions), m);
+        NDArray r = rewards(PreferencePair.chosenThenRejected(pairs, rows), m);
         int b = rows.length;
         NDArray margin = r.get("0:" + b).sub(r.get(b + ":"));
         float[] margins = LogSpace.values(margin);

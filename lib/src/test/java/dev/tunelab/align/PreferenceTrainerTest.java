@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tunelab.peft.TinyModels;
 import dev.tunelab.model.LlamaModel;
 import dev.tunelab.peft.Lora;
 import dev.tunelab.peft.LoraConfig;
@@ -48,7 +49,7 @@ class PreferenceTrainerTest {
 
     @Test
     void dpoLearnsTheMarkerPreferenceStartingFromZeroRewards() {
-        try (LlamaModel model = TinyAlign.model(11)) {
+        try (LlamaModel model = TinyModels.model(11)) {
             PeftModel policy = policy(model);
             List<PreferencePair> train = markerPairs(48, 1);
             List<PreferencePair> eval = markerPairs(32, 2);
@@ -70,7 +71,7 @@ class PreferenceTrainerTest {
     @Test
     void ipoOrpoAndKtoEachSeparateChosenFromRejected() {
         for (PreferenceMethod method : List.of(DpoLoss.ipo(0.5), new OrpoLoss(1.0), KtoLoss.of(0.5))) {
-            try (LlamaModel model = TinyAlign.model(11)) {
+            try (LlamaModel model = TinyModels.model(11)) {
                 PreferenceResult result = PreferenceTrainer.fit(policy(model), markerPairs(48, 1), markerPairs(32, 2),
                         quick(method, 30));
                 Map<String, Double> eval = result.evalMetrics();
@@ -87,17 +88,17 @@ class PreferenceTrainerTest {
     void resumedRunEndsWhereAnUninterruptedOneDoes(@TempDir Path dir) {
         List<PreferencePair> train = markerPairs(20, 1);
         float[] straight;
-        try (LlamaModel model = TinyAlign.model(11)) {
+        try (LlamaModel model = TinyModels.model(11)) {
             PeftModel policy = policy(model);
             PreferenceTrainer.fit(policy, train, List.of(), quick(DpoLoss.sigmoid(0.5), 10).schedule(LrSchedule.Kind.CONSTANT));
             straight = policy.adapterParameters("default").values().iterator().next().data().toFloatArray();
         }
-        try (LlamaModel model = TinyAlign.model(11)) {
+        try (LlamaModel model = TinyModels.model(11)) {
             PeftModel policy = policy(model);
             PreferenceTrainer.fit(policy, train, List.of(),
                     quick(DpoLoss.sigmoid(0.5), 6).schedule(LrSchedule.Kind.CONSTANT).checkpointDir(dir));
         }
-        try (LlamaModel model = TinyAlign.model(11)) {
+        try (LlamaModel model = TinyModels.model(11)) {
             PeftModel policy = policy(model);
             PreferenceResult resumed = PreferenceTrainer.fit(policy, train, List.of(),
                     quick(DpoLoss.sigmoid(0.5), 10).schedule(LrSchedule.Kind.CONSTANT).checkpointDir(dir));

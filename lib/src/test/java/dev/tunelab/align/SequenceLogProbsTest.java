@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.tunelab.peft.TinyModels;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
 import dev.tunelab.peft.Lora;
@@ -53,7 +54,7 @@ class SequenceLogProbsTest {
 
     @Test
     void matchesLogSoftmaxGatherRowByRowAndMasksPadding() {
-        try (LlamaModel model = TinyAlign.model(3); NDManager m = model.manager().newSubManager()) {
+        try (LlamaModel model = TinyModels.model(3); NDManager m = model.manager().newSubManager()) {
             CompletionBatch batch = CompletionBatch.of(PROMPTS, COMPLETIONS);
             assertEquals(6, batch.length());
             assertEquals(5, batch.completionLength());
@@ -83,13 +84,13 @@ class SequenceLogProbsTest {
 
     @Test
     void referenceIsTheModelWithAdaptersDisabledAndPolicyIsDifferentiable() {
-        try (LlamaModel base = TinyAlign.model(3); LlamaModel twin = TinyAlign.model(3);
+        try (LlamaModel base = TinyModels.model(3); LlamaModel twin = TinyModels.model(3);
                 NDManager m = base.manager().newSubManager()) {
             CompletionBatch batch = CompletionBatch.of(PROMPTS.subList(0, 2), COMPLETIONS.subList(0, 2));
             float[] plain = SequenceLogProbs.noGrad(twin, batch, m).sum().toFloatArray();
             PeftModel peft = Lora.apply(base, LoraConfig.builder().r(2).alpha(4).allLinear().build());
             Random random = new Random(5);
-            peft.adapterParameters("default").values().forEach(p -> TinyAlign.randomize(p, random, 0.3));
+            peft.adapterParameters("default").values().forEach(p -> TinyModels.randomize(p, random, 0.3));
 
             float[] reference = SequenceLogProbs.reference(peft, batch, m).sum().toFloatArray();
             assertArrayEquals(plain, reference, 1e-5f);
@@ -108,7 +109,7 @@ class SequenceLogProbsTest {
 
     @Test
     void scalarHeadReadsTheLastRealTokenAndRoundTrips(@TempDir Path dir) throws Exception {
-        try (LlamaModel model = TinyAlign.model(3); NDManager m = model.manager().newSubManager()) {
+        try (LlamaModel model = TinyModels.model(3); NDManager m = model.manager().newSubManager()) {
             ScalarHead head = ScalarHead.create(model, 7);
             CompletionBatch batch = CompletionBatch.of(PROMPTS, COMPLETIONS);
             float[] scores = Autograd.noGrad(() -> {
@@ -128,7 +129,7 @@ class SequenceLogProbsTest {
                 assertArrayEquals(head.parameters().get("weight").data().toFloatArray(),
                         loaded.parameters().get("weight").data().toFloatArray());
             }
-            assertThrows(java.io.IOException.class, () -> ScalarHead.load(TinyAlign.model(1), dir.resolve("missing")));
+            assertThrows(java.io.IOException.class, () -> ScalarHead.load(TinyModels.model(1), dir.resolve("missing")));
         }
     }
 

@@ -1,10 +1,8 @@
 package dev.tunelab.distill;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tunelab.io.BpeTrainer;
 import dev.tunelab.io.Tokenizer;
 import dev.tunelab.model.LlamaConfig;
 import dev.tunelab.model.LlamaModel;
@@ -16,7 +14,6 @@ import dev.tunelab.train.SftExample;
 import dev.tunelab.train.TrainConfig;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,10 +29,7 @@ class DistillerTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        BpeTrainer.builder().vocabSize(300).minFrequency(1).build()
-                .train(List.of("Once upon a time, there was a girl named Lily.", "Tim found a ball in the park."))
-                .save(tmp);
-        tok = Tokenizer.load(tmp);
+        tok = TinyTeacher.tokenizer(tmp);
         config = LlamaConfig.builder().vocabSize(tok.vocabSize()).hiddenSize(32).intermediateSize(48).layers(2)
                 .heads(4).kvHeads(2).maxPositions(128).attentionDropout(0).build();
         PromptTemplate<SftExample> template = PromptTemplate.of("t", e -> e.instruction() + "\n", SftExample::output);

@@ -1,5 +1,8 @@
 package dev.tunelab.distill;
 
+import static dev.tunelab.distill.TinyTeacher.ANY;
+import static dev.tunelab.distill.TinyTeacher.NEVER;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,10 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tunelab.LanguageModel;
 import dev.tunelab.data.Datasets;
 import dev.tunelab.generate.GenerationConfig;
-import dev.tunelab.io.BpeTrainer;
-import dev.tunelab.io.Tokenizer;
-import dev.tunelab.model.LlamaConfig;
-import dev.tunelab.model.LlamaModel;
+import dev.tunelab.distill.TinyTeacher.Task;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -26,24 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
  * the JSONL round trip through the data loaders.
  */
 class SyntheticDataTest {
-    record Task(String prompt, List<Check> checks, String group) implements TeacherTask {}
-
-    static final Check ANY = new Check("any", "", c -> true);
-    static final Check NEVER = new Check("never", "", c -> false);
-
     @TempDir
     static Path tmp;
     static LanguageModel lm;
 
     @BeforeAll
     static void tinyModel() throws Exception {
-        BpeTrainer.builder().vocabSize(300).minFrequency(1).build()
-                .train(List.of("Once upon a time, there was a girl named Lily.", "Tim found a ball in the park."))
-                .save(tmp);
-        Tokenizer tok = Tokenizer.load(tmp);
-        LlamaConfig c = LlamaConfig.builder().vocabSize(tok.vocabSize()).hiddenSize(32).intermediateSize(48).layers(2)
-                .heads(4).kvHeads(2).maxPositions(128).initializerRange(0.5).build();
-        lm = new LanguageModel(LlamaModel.create(c, 3), tok);
+        lm = TinyTeacher.model(tmp);
     }
 
     @AfterAll

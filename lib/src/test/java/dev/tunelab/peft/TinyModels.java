@@ -13,23 +13,23 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
-/** Tiny random Llama models and helpers shared by the PEFT tests. */
-final class TinyModels {
+/** Tiny random Llama models and helpers shared by the PEFT and alignment tests. */
+public final class TinyModels {
     static final long[][] IDS = {{1, 5, 3, 9, 2, 7, 30, 4}, {4, 4, 8, 0, 10, 6, 17, 21}};
 
     private TinyModels() {}
 
     /** GQA (4 query heads, 2 KV heads), untied LM head, 2 layers. */
-    static LlamaConfig config() {
+    public static LlamaConfig config() {
         return LlamaConfig.builder().vocabSize(32).hiddenSize(16).intermediateSize(32).layers(2).heads(4).kvHeads(2)
                 .maxPositions(64).tieWordEmbeddings(false).initializerRange(0.2).build();
     }
 
-    static LlamaModel model(long seed) {
+    public static LlamaModel model(long seed) {
         return LlamaModel.create(config(), seed);
     }
 
-    static LlamaModel model64(long seed) {
+    public static LlamaModel model64(long seed) {
         return LlamaModel.create(config(), seed, Engine.getInstance().defaultDevice(), DataType.FLOAT64);
     }
 
@@ -65,7 +65,7 @@ final class TinyModels {
     }
 
     /** Fills a parameter with N(0, std) values (to make a fresh adapter do something). */
-    static void randomize(Parameter p, Random random, double std) {
+    public static void randomize(Parameter p, Random random, double std) {
         NDArray d = p.data();
         float[] v = new float[(int) d.size()];
         for (int i = 0; i < v.length; i++) {
