@@ -9,7 +9,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -94,7 +98,11 @@ final class Loader {
     private static <T extends Example> void readArray(InputStream in, Format<T> format, Rows<T> rows) throws IOException {
         int element = 0;
         long line = 1;
-        try (JsonParser p = ARRAY.createParser(in)) {
+        // Decoded as UTF-8 (RFC 8259), as the JSON Lines path is: Jackson's own detection would read
+        // bytes like 5b 00 00 00 as UTF-32 and fail with an I/O error instead of naming the problem.
+        var utf8 = new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
+        try (JsonParser p = ARRAY.createParser(utf8)) {
             p.nextToken(); // '['
             for (JsonToken t; (t = p.nextToken()) != JsonToken.END_ARRAY; element++) {
                 if (t == null) throw new DataFormatException(rows.file, p.currentLocation().getLineNr(), element, null,
@@ -108,6 +116,9 @@ final class Loader {
                 throw new DataFormatException(rows.file, p.currentTokenLocation().getLineNr(), -1, null,
                         "content after the end of the JSON array");
             }
+        } catch (CharacterCodingException e) {
+            throw new DataFormatException(rows.file, line, element, null, "invalid UTF-8 after the element's start"
+                    + " (JSON files must be UTF-8)");
         } catch (JsonProcessingException e) {
             // A syntax error leaves no reliable place to resume, so even skip mode stops here.
             throw new DataFormatException(rows.file, e.getLocation() == null ? line : e.getLocation().getLineNr(), element, null,
