@@ -26,9 +26,9 @@ public final class GrpoConfig {
     boolean progress = true;
 
     /** Generation batches; each is sampled, scored, then optimised over. */
-    public GrpoConfig steps(int v) { steps = positive(v, "steps"); return this; }
+    public GrpoConfig steps(int v) { steps = Settings.positive(v, "steps"); return this; }
     /** Distinct prompts per step; each is sampled groupSize times. */
-    public GrpoConfig promptsPerStep(int v) { promptsPerStep = positive(v, "promptsPerStep"); return this; }
+    public GrpoConfig promptsPerStep(int v) { promptsPerStep = Settings.positive(v, "promptsPerStep"); return this; }
     /** Completions per prompt, G in the paper (TRL: num_generations). */
     public GrpoConfig groupSize(int v) {
         if (v < 2) {
@@ -39,10 +39,10 @@ public final class GrpoConfig {
         return this;
     }
     /** Passes over each generation batch, mu in the paper (TRL: num_iterations, 1). */
-    public GrpoConfig iterations(int v) { iterations = positive(v, "iterations"); return this; }
+    public GrpoConfig iterations(int v) { iterations = Settings.positive(v, "iterations"); return this; }
     /** Completions per AdamW step. */
-    public GrpoConfig miniBatchSize(int v) { miniBatchSize = positive(v, "miniBatchSize"); return this; }
-    public GrpoConfig maxNewTokens(int v) { maxNewTokens = positive(v, "maxNewTokens"); return this; }
+    public GrpoConfig miniBatchSize(int v) { miniBatchSize = Settings.positive(v, "miniBatchSize"); return this; }
+    public GrpoConfig maxNewTokens(int v) { maxNewTokens = Settings.positive(v, "maxNewTokens"); return this; }
     /**
      * Whether a completion ends at the policy's EOS (default) or always has maxNewTokens tokens, as
      * Ziegler et al. 2019 sample them (then the length cannot be used to game a learned reward).
@@ -61,13 +61,6 @@ public final class GrpoConfig {
     public GrpoConfig progress(boolean v) { progress = v; return this; }
 
     public int steps() { return steps; }
-
-    private static int positive(int v, String name) {
-        if (v < 1) {
-            throw new IllegalArgumentException(name + " must be at least 1, got " + v);
-        }
-        return v;
-    }
 
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -3,7 +3,6 @@ package dev.tunelab.align;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.tunelab.display.ProgressBar;
@@ -50,12 +49,7 @@ public final class GrpoTrainer {
         if (params.isEmpty()) {
             throw new IllegalArgumentException("the policy has no trainable parameters: attach LoRA adapters first");
         }
-        Map<String, Object> recorded = new LinkedHashMap<>();
-        recorded.put("grpo", cfg.toMap());
-        recorded.put("model", model.config().toJson());
-        recorded.put("adapter", policy.config().toString());
-        recorded.put("prompts", prompts.size());
-        Run run = Run.builder(cfg.runName).runsDir(cfg.runsDir).config(recorded).start();
+        Run run = Settings.startRun("grpo", cfg.toMap(), policy, prompts.size(), cfg.runName, cfg.runsDir);
         ProgressBar bar = cfg.progress ? ProgressBar.start(cfg.runName, cfg.steps) : null;
         boolean wasTraining = model.isTraining();
         model.train(false); // no dropout, as TRL's GRPO: ratios must be 1 before any update

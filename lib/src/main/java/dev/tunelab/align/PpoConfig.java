@@ -33,14 +33,14 @@ public final class PpoConfig {
     boolean progress = true;
 
     /** Rollout batches (PPO iterations); each is sampled, scored, then optimised over. */
-    public PpoConfig steps(int v) { steps = positive(v, "steps"); return this; }
+    public PpoConfig steps(int v) { steps = Settings.positive(v, "steps"); return this; }
     /** Prompts (episodes) per rollout batch (TRL: batch_size). */
-    public PpoConfig batchSize(int v) { batchSize = positive(v, "batchSize"); return this; }
+    public PpoConfig batchSize(int v) { batchSize = Settings.positive(v, "batchSize"); return this; }
     /** Episodes per gradient step (TRL: mini_batch_size); batchSize / miniBatchSize steps per PPO epoch. */
-    public PpoConfig miniBatchSize(int v) { miniBatchSize = positive(v, "miniBatchSize"); return this; }
+    public PpoConfig miniBatchSize(int v) { miniBatchSize = Settings.positive(v, "miniBatchSize"); return this; }
     /** Passes over each rollout batch (TRL: ppo_epochs, 4). */
-    public PpoConfig ppoEpochs(int v) { ppoEpochs = positive(v, "ppoEpochs"); return this; }
-    public PpoConfig maxNewTokens(int v) { maxNewTokens = positive(v, "maxNewTokens"); return this; }
+    public PpoConfig ppoEpochs(int v) { ppoEpochs = Settings.positive(v, "ppoEpochs"); return this; }
+    public PpoConfig maxNewTokens(int v) { maxNewTokens = Settings.positive(v, "maxNewTokens"); return this; }
     /**
      * Whether a completion ends at the policy's EOS (default) or always has maxNewTokens tokens, as
      * Ziegler et al. 2019 sample them (then the length cannot be used to game a learned reward).
@@ -85,13 +85,6 @@ public final class PpoConfig {
 
     KlController klController() {
         return Double.isNaN(klTarget) ? KlController.fixed(klCoef) : KlController.adaptive(klCoef, klTarget, klHorizon);
-    }
-
-    private static int positive(int v, String name) {
-        if (v < 1) {
-            throw new IllegalArgumentException(name + " must be at least 1, got " + v);
-        }
-        return v;
     }
 
     /** The settings as recorded in the run's config.json. */

@@ -56,12 +56,7 @@ public final class PpoTrainer {
         }
         valueHead.parameters().forEach((name, p) -> params.put("v_head." + name, p));
         KlController klController = cfg.klController();
-        Map<String, Object> recorded = new LinkedHashMap<>();
-        recorded.put("ppo", cfg.toMap());
-        recorded.put("model", model.config().toJson());
-        recorded.put("adapter", policy.config().toString());
-        recorded.put("prompts", prompts.size());
-        Run run = Run.builder(cfg.runName).runsDir(cfg.runsDir).config(recorded).start();
+        Run run = Settings.startRun("ppo", cfg.toMap(), policy, prompts.size(), cfg.runName, cfg.runsDir);
         ProgressBar bar = cfg.progress ? ProgressBar.start(cfg.runName, cfg.steps) : null;
         int earlyStops = 0;
         boolean wasTraining = model.isTraining();

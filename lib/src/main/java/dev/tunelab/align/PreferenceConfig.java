@@ -36,11 +36,11 @@ public final class PreferenceConfig {
     }
 
     /** Optimizer steps. */
-    public PreferenceConfig steps(int v) { steps = positive(v, "steps"); return this; }
+    public PreferenceConfig steps(int v) { steps = Settings.positive(v, "steps"); return this; }
     /** Pairs per step (TRL: per_device_train_batch_size); a step scores 2 x batchSize completions. */
-    public PreferenceConfig batchSize(int v) { batchSize = positive(v, "batchSize"); return this; }
+    public PreferenceConfig batchSize(int v) { batchSize = Settings.positive(v, "batchSize"); return this; }
     /** Pairs per forward pass when the reference log-probabilities are computed up front. */
-    public PreferenceConfig referenceBatchSize(int v) { referenceBatchSize = positive(v, "referenceBatchSize"); return this; }
+    public PreferenceConfig referenceBatchSize(int v) { referenceBatchSize = Settings.positive(v, "referenceBatchSize"); return this; }
     /** Peak AdamW learning rate of the adapters. */
     public PreferenceConfig learningRate(double v) { learningRate = v; return this; }
     /** Learning-rate schedule after warm-up (default linear, as TRL; it decays to 10% of the peak). */
@@ -49,7 +49,7 @@ public final class PreferenceConfig {
     public PreferenceConfig weightDecay(double v) { weightDecay = v; return this; }
     /** Global gradient-norm clip (TRL: max_grad_norm); 0 turns it off. */
     public PreferenceConfig clipNorm(double v) { clipNorm = v; return this; }
-    public PreferenceConfig logEvery(int v) { logEvery = positive(v, "logEvery"); return this; }
+    public PreferenceConfig logEvery(int v) { logEvery = Settings.positive(v, "logEvery"); return this; }
     /** Held-out metrics every N steps and at the end (0: only at the end, when there is a held-out set). */
     public PreferenceConfig evalEvery(int v) { evalEvery = v; return this; }
     public PreferenceConfig seed(long v) { seed = v; return this; }
@@ -60,7 +60,7 @@ public final class PreferenceConfig {
     public PreferenceConfig checkpointDir(Path v) { checkpointDir = v; return this; }
     /** Save every N steps (0: only at the end). */
     public PreferenceConfig checkpointEvery(int v) { checkpointEvery = v; return this; }
-    public PreferenceConfig keepCheckpoints(int v) { keepCheckpoints = positive(v, "keepCheckpoints"); return this; }
+    public PreferenceConfig keepCheckpoints(int v) { keepCheckpoints = Settings.positive(v, "keepCheckpoints"); return this; }
     public PreferenceConfig progress(boolean v) { progress = v; return this; }
 
     public PreferenceMethod method() { return method; }
@@ -87,10 +87,4 @@ public final class PreferenceConfig {
         return m;
     }
 
-    private static int positive(int v, String name) {
-        if (v < 1) {
-            throw new IllegalArgumentException(name + " must be at least 1, got " + v);
-        }
-        return v;
-    }
 }
