@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.tunelab.align.CompletionBatch;
 import dev.tunelab.align.DpoLoss;
-import dev.tunelab.align.LossOutput;
+import dev.tunelab.train.LossOutput;
 import dev.tunelab.align.PreferencePair;
 import dev.tunelab.align.PreferenceTrainer;
 import dev.tunelab.align.ReferenceLogProbs;

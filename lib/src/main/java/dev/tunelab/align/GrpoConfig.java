@@ -1,32 +1,26 @@
 package dev.tunelab.align;
 
-import java.nio.file.Path;
+import dev.tunelab.train.LrSchedule;
+import dev.tunelab.train.TrainConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Settings of a GRPO run with TRL's names where it has them (GRPOConfig), defaults sized for the
- * tiny models: {@code new GrpoConfig().steps(30).promptsPerStep(4).groupSize(8).beta(0.04)}.
+ * tiny models: {@code new GrpoConfig().promptsPerStep(4).groupSize(8).beta(0.04).train(t -> t.steps(30))}.
  */
 public final class GrpoConfig {
-    int steps = 20;
     int promptsPerStep = 4;
     int groupSize = 8;
     int iterations = 1;
     int miniBatchSize = 32;
     int maxNewTokens = 32;
     boolean stopAtEos = true;
-    double learningRate = 1e-3;
-    double clipNorm = 1.0;
     double clipRange = 0.2;
     double beta = 0.04;
-    long seed = 42;
-    Path runsDir = Path.of("runs");
-    String runName = "grpo";
-    boolean progress = true;
+    TrainConfig train = new TrainConfig().steps(20).learningRate(1e-3).schedule(LrSchedule.Kind.CONSTANT).logEvery(1)
+            .runName("grpo");
 
-    /** Generation batches; each is sampled, scored, then optimised over. */
-    public GrpoConfig steps(int v) { steps = Settings.positive(v, "steps"); return this; }
     /** Distinct prompts per step; each is sampled groupSize times. */
     public GrpoConfig promptsPerStep(int v) { promptsPerStep = Settings.positive(v, "promptsPerStep"); return this; }
     /** Completions per prompt, G in the paper (TRL: num_generations). */
@@ -48,34 +42,28 @@ public final class GrpoConfig {
      * Ziegler et al. 2019 sample them (then the length cannot be used to game a learned reward).
      */
     public GrpoConfig stopAtEos(boolean v) { stopAtEos = v; return this; }
-    public GrpoConfig learningRate(double v) { learningRate = v; return this; }
-    public GrpoConfig clipNorm(double v) { clipNorm = v; return this; }
     /** epsilon of the clipped ratio (TRL: epsilon, 0.2). */
     public GrpoConfig clipRange(double v) { clipRange = v; return this; }
     /** Weight of the k3 KL term to the reference (TRL: beta, 0.04; 0 drops the reference). */
     public GrpoConfig beta(double v) { beta = v; return this; }
-    public GrpoConfig seed(long v) { seed = v; return this; }
-    /** Where the run record goes ({@code runs/<id>/}); null records nothing on disk. */
-    public GrpoConfig runsDir(Path v) { runsDir = v; return this; }
-    public GrpoConfig runName(String v) { runName = v; return this; }
-    public GrpoConfig progress(boolean v) { progress = v; return this; }
 
-    public int steps() { return steps; }
+
+    /** Replaces the shared settings: steps (generation batches), learning rate (constant by default), clipping, seed, run record. */
+    public GrpoConfig train(TrainConfig v) { train = java.util.Objects.requireNonNull(v); return this; }
+    /** Changes the shared settings, starting from this technique's defaults: {@code .train(t -> t.steps(30))}. */
+    public GrpoConfig train(java.util.function.UnaryOperator<TrainConfig> change) { train = java.util.Objects.requireNonNull(change.apply(train)); return this; }
+    public TrainConfig train() { return train; }
 
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("steps", steps);
         m.put("prompts_per_step", promptsPerStep);
         m.put("num_generations", groupSize);
         m.put("num_iterations", iterations);
         m.put("mini_batch_size", miniBatchSize);
         m.put("max_completion_length", maxNewTokens);
         m.put("stop_at_eos", stopAtEos);
-        m.put("learning_rate", learningRate);
-        m.put("max_grad_norm", clipNorm);
         m.put("epsilon", clipRange);
         m.put("beta", beta);
-        m.put("seed", seed);
         return m;
     }
 }

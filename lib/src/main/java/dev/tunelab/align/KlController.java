@@ -35,6 +35,11 @@ public abstract sealed class KlController permits KlController.Fixed, KlControll
         return value;
     }
 
+    /** Sets beta as a checkpoint recorded it (a resumed run goes on from where the controller was). */
+    public void restore(double beta) {
+        value = beta;
+    }
+
     /** Takes the mean KL of the last batch of {@code episodes} completions. */
     public abstract void update(double currentKl, int episodes);
 

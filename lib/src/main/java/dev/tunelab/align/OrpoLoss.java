@@ -1,5 +1,6 @@
 package dev.tunelab.align;
 
+import dev.tunelab.train.LossOutput;
 import ai.djl.ndarray.NDArray;
 import dev.tunelab.model.Autograd;
 import java.util.LinkedHashMap;

@@ -1,22 +1,20 @@
 package dev.tunelab.align;
 
-import java.nio.file.Path;
+import dev.tunelab.train.LrSchedule;
+import dev.tunelab.train.TrainConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Settings of a PPO run with TRL's names where it has them (PPOConfig), defaults sized for the tiny
- * models: {@code new PpoConfig().steps(30).batchSize(16).adaptiveKl(0.1, 4, 2000)}.
+ * models: {@code new PpoConfig().batchSize(16).adaptiveKl(0.1, 4, 2000).train(t -> t.steps(30))}.
  */
 public final class PpoConfig {
-    int steps = 20;
     int batchSize = 16;
     int miniBatchSize = 8;
     int ppoEpochs = 4;
     int maxNewTokens = 32;
     boolean stopAtEos = true;
-    double learningRate = 1e-3;
-    double clipNorm = 1.0;
     double clipRange = 0.2;
     double clipRangeValue = 0.2;
     double valueCoef = 0.1;
@@ -26,14 +24,10 @@ public final class PpoConfig {
     double klTarget = Double.NaN;
     double klHorizon = 10_000;
     KlEstimator klEstimator = KlEstimator.K1;
+    TrainConfig train = new TrainConfig().steps(20).learningRate(1e-3).schedule(LrSchedule.Kind.CONSTANT).logEvery(1)
+            .runName("ppo");
     double targetKl = 0;
-    long seed = 42;
-    Path runsDir = Path.of("runs");
-    String runName = "ppo";
-    boolean progress = true;
 
-    /** Rollout batches (PPO iterations); each is sampled, scored, then optimised over. */
-    public PpoConfig steps(int v) { steps = Settings.positive(v, "steps"); return this; }
     /** Prompts (episodes) per rollout batch (TRL: batch_size). */
     public PpoConfig batchSize(int v) { batchSize = Settings.positive(v, "batchSize"); return this; }
     /** Episodes per gradient step (TRL: mini_batch_size); batchSize / miniBatchSize steps per PPO epoch. */
@@ -46,10 +40,6 @@ public final class PpoConfig {
      * Ziegler et al. 2019 sample them (then the length cannot be used to game a learned reward).
      */
     public PpoConfig stopAtEos(boolean v) { stopAtEos = v; return this; }
-    /** Constant AdamW learning rate of the adapters and the value head. */
-    public PpoConfig learningRate(double v) { learningRate = v; return this; }
-    /** Global gradient-norm clip (TRL: max_grad_norm); 0 turns it off. */
-    public PpoConfig clipNorm(double v) { clipNorm = v; return this; }
     /** epsilon of the clipped surrogate (TRL: cliprange, 0.2). */
     public PpoConfig clipRange(double v) { clipRange = v; return this; }
     /** How far a value prediction may move from the rollout's (TRL: cliprange_value, 0.2). */
@@ -75,13 +65,13 @@ public final class PpoConfig {
      * policy exceeds 1.5 x this (TRL's early_stopping with target_kl; OpenAI Spinning Up's PPO); 0 never stops.
      */
     public PpoConfig targetKl(double v) { targetKl = v; return this; }
-    public PpoConfig seed(long v) { seed = v; return this; }
-    /** Where the run record goes ({@code runs/<id>/}); null records nothing on disk. */
-    public PpoConfig runsDir(Path v) { runsDir = v; return this; }
-    public PpoConfig runName(String v) { runName = v; return this; }
-    public PpoConfig progress(boolean v) { progress = v; return this; }
 
-    public int steps() { return steps; }
+
+    /** Replaces the shared settings: steps (rollout batches), learning rate (constant by default), clipping, seed, run record. */
+    public PpoConfig train(TrainConfig v) { train = java.util.Objects.requireNonNull(v); return this; }
+    /** Changes the shared settings, starting from this technique's defaults: {@code .train(t -> t.steps(30))}. */
+    public PpoConfig train(java.util.function.UnaryOperator<TrainConfig> change) { train = java.util.Objects.requireNonNull(change.apply(train)); return this; }
+    public TrainConfig train() { return train; }
 
     KlController klController() {
         return Double.isNaN(klTarget) ? KlController.fixed(klCoef) : KlController.adaptive(klCoef, klTarget, klHorizon);
@@ -90,14 +80,11 @@ public final class PpoConfig {
     /** The settings as recorded in the run's config.json. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("steps", steps);
         m.put("batch_size", batchSize);
         m.put("mini_batch_size", miniBatchSize);
         m.put("ppo_epochs", ppoEpochs);
         m.put("max_new_tokens", maxNewTokens);
         m.put("stop_at_eos", stopAtEos);
-        m.put("learning_rate", learningRate);
-        m.put("max_grad_norm", clipNorm);
         m.put("cliprange", clipRange);
         m.put("cliprange_value", clipRangeValue);
         m.put("vf_coef", valueCoef);
@@ -111,7 +98,6 @@ public final class PpoConfig {
         }
         m.put("kl_estimator", klEstimator.name().toLowerCase());
         m.put("target_kl", targetKl);
-        m.put("seed", seed);
         return m;
     }
 }

@@ -1,19 +1,18 @@
 package dev.tunelab.align;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.GradientCollector;
-import dev.tunelab.display.ProgressBar;
 import dev.tunelab.io.Tokenizer;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
-import dev.tunelab.model.Parameter;
+import dev.tunelab.display.Renderable;
 import dev.tunelab.peft.PeftModel;
+import dev.tunelab.train.LossOutput;
+import dev.tunelab.train.TrainConfig;
+import dev.tunelab.train.TrainResult;
+import dev.tunelab.train.TrainingLoop;
 import dev.tunelab.track.Run;
-import dev.tunelab.train.AdamW;
-import dev.tunelab.train.Trainer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,155 +42,152 @@ import java.util.SplittableRandom;
 public final class PpoTrainer {
     private PpoTrainer() {}
 
-    /** The run record (metrics by step) and the trained value head; the policy's adapters are trained in place. */
-    public record PpoResult(Run run, ScalarHead valueHead, int steps, int earlyStops) {}
-
-    public static PpoResult train(PeftModel policy, Tokenizer tokenizer, List<String> prompts, RewardFunction reward,
-            PpoConfig cfg) {
-        LlamaModel model = policy.model();
-        ScalarHead valueHead = ScalarHead.create(model, cfg.seed);
-        Map<String, Parameter> params = new LinkedHashMap<>(model.trainableParameters());
-        if (params.isEmpty()) {
-            throw new IllegalArgumentException("the policy has no trainable parameters: attach LoRA adapters first");
+    /** The training run and the trained value head; the policy's adapters are trained in place. */
+    public record PpoResult(TrainResult training, ScalarHead valueHead, int earlyStops) implements Renderable {
+        public Run run() {
+            return training.run();
         }
-        valueHead.parameters().forEach((name, p) -> params.put("v_head." + name, p));
-        KlController klController = cfg.klController();
-        Run run = Settings.startRun("ppo", cfg.toMap(), policy, prompts.size(), cfg.runName, cfg.runsDir);
-        ProgressBar bar = cfg.progress ? ProgressBar.start(cfg.runName, cfg.steps) : null;
-        int earlyStops = 0;
-        boolean wasTraining = model.isTraining();
-        // Dropout off throughout, as TRL's PPO does: with it, the ratio of new to rollout probabilities
-        // would differ from 1 by noise even before any update, and the clipping would act on that noise.
-        model.train(false);
-        try (AdamW optimizer = new AdamW(params, 0.9, 0.999, 1e-8, 0)) {
-            for (int step = 0; step < cfg.steps; step++) {
-                double beta = klController.value();
 
-                // 1. Rollout: sample and score.
-                List<String> stepPrompts = Rollouts.promptsFor(prompts, step, cfg.batchSize, cfg.seed);
-                Rollouts.Rollout rollout = Rollouts.sample(model, tokenizer, stepPrompts, reward, cfg.maxNewTokens,
-                        cfg.stopAtEos, cfg.seed * 1_000_003L + step);
-                CompletionBatch batch = rollout.batch();
+        @Override
+        public Map<String, String> mimeBundle() {
+            return training.mimeBundle();
+        }
 
-                Map<String, Object> metrics = new LinkedHashMap<>();
-                try (NDManager m = model.manager().newSubManager()) {
-                    // 2. Log-probabilities and values of the rollout policy, log-probabilities of the reference.
-                    double[][] mask = PerTokenRows.of(batch.completionMask(m, DataType.FLOAT32));
-                    NDArray[] logpAndValues = Autograd.noGrad(() -> {
-                        NDArray hidden = model.hidden(batch.inputIds(m), batch.attentionMask(m), null, null);
-                        return new NDArray[] {SequenceLogProbs.fromLogits(model.logits(hidden), batch, m).perToken(),
-                                valueHead.forward(hidden).gather(batch.predictingPositions(m), 1)};
-                    });
-                    double[][] oldLogp = PerTokenRows.of(logpAndValues[0]);
-                    double[][] oldValues = PerTokenRows.of(logpAndValues[1]);
-                    double[][] refLogp = PerTokenRows.of(SequenceLogProbs.reference(policy, batch, m).perToken());
-
-                    // 3. Per-token rewards: the KL penalty everywhere, the score on the last token; then GAE.
-                    double[][] rewards = new double[batch.size()][batch.completionLength()];
-                    double klSum = 0;
-                    for (int b = 0; b < batch.size(); b++) {
-                        int last = batch.completions().get(b).length - 1;
-                        for (int t = 0; t <= last; t++) {
-                            double kl = cfg.klEstimator.perToken(oldLogp[b][t], refLogp[b][t]);
-                            klSum += kl;
-                            rewards[b][t] = -beta * kl;
-                        }
-                        rewards[b][last] += rollout.scores()[b];
-                    }
-                    double meanKl = klSum / batch.size(); // KL per completion, summed over its tokens
-                    Gae.Result gae = Gae.compute(rewards, oldValues, mask, cfg.gamma, cfg.lambda);
-                    double[][] advantages = Gae.whiten(gae.advantages(), mask, true);
-
-                    // 4. PPO epochs over shuffled minibatches.
-                    MinibatchStats stats = new MinibatchStats();
-                    long optimisationStart = System.nanoTime();
-                    boolean stop = false;
-                    for (int epoch = 0; epoch < cfg.ppoEpochs && !stop; epoch++) {
-                        var random = new SplittableRandom(cfg.seed * 7919L + step * 131L + epoch);
-                        for (int[] rows : PerTokenRows.minibatches(batch.size(), cfg.miniBatchSize, random)) {
-                            stop = !minibatchStep(model, valueHead, PerTokenRows.pick(batch, rows), rows, oldLogp, oldValues,
-                                    advantages, gae.returns(), cfg, params, optimizer, m, stats);
-                            if (stop) {
-                                break;
-                            }
-                        }
-                    }
-                    earlyStops += stop ? 1 : 0;
-                    double optimisationSeconds = (System.nanoTime() - optimisationStart) / 1e9;
-
-                    // 5. KL controller and logging.
-                    klController.update(meanKl, batch.size());
-                    double meanScore = rollout.meanScore();
-                    metrics.put("objective/scores", meanScore);
-                    metrics.put("objective/kl", meanKl);
-                    metrics.put("objective/non_score_reward", -beta * meanKl);
-                    metrics.put("objective/rlhf_reward", meanScore - beta * meanKl);
-                    metrics.put("objective/kl_coef", beta);
-                    metrics.putAll(stats.averages());
-                    metrics.put("val/mean", Gae.maskedMean(oldValues, mask));
-                    metrics.put("returns/mean", Gae.maskedMean(gae.returns(), mask));
-                    metrics.put("completion_length", rollout.meanLength());
-                    metrics.put("ppo/updates", stats.updates);
-                    metrics.put("ppo/early_stopped", stop ? 1 : 0);
-                    metrics.put("time/rollout_tokens_per_second", rollout.generatedTokens() / rollout.seconds());
-                    metrics.put("time/optimisation_step_seconds", optimisationSeconds / Math.max(stats.updates, 1));
-                }
-                run.log(step + 1, metrics);
-                if (bar != null) {
-                    bar.step(step + 1, Map.of("reward", (Double) metrics.get("objective/scores"),
-                            "kl", (Double) metrics.get("objective/kl")));
-                }
-            }
-            if (bar != null) {
-                bar.finish();
-            }
-            Map<String, Object> last = run.history().get(run.history().size() - 1);
-            run.summary(Map.of("final_score", last.get("objective/scores"), "final_kl", last.get("objective/kl"),
-                    "early_stops", earlyStops, "steps", cfg.steps));
-            run.finish(0);
-            return new PpoResult(run, valueHead, cfg.steps, earlyStops);
-        } catch (RuntimeException | Error e) {
-            run.finish(1);
-            valueHead.close();
-            throw e;
-        } finally {
-            model.train(wasTraining);
+        @Override
+        public String toString() {
+            return training + ", " + earlyStops + " early-stopped iterations";
         }
     }
 
-    /**
-     * One AdamW step on the PPO loss of minibatch {@code mb}, rows {@code rows} of the rollout batch.
-     * Returns false, without updating, when the policy has drifted past the early-stop threshold.
-     */
-    private static boolean minibatchStep(LlamaModel model, ScalarHead valueHead, CompletionBatch mb, int[] rows,
-            double[][] oldLogp, double[][] oldValues, double[][] advantages, double[][] returns, PpoConfig cfg,
-            Map<String, Parameter> params, AdamW optimizer, NDManager parent, MinibatchStats stats) {
-        int cols = mb.completionLength();
-        try (NDManager m = parent.newSubManager()) {
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray hidden = model.hidden(mb.inputIds(m), mb.attentionMask(m), null, null);
-                NDArray logits = model.logits(hidden);
-                SequenceLogProbs logp = SequenceLogProbs.fromLogits(logits, mb, m);
-                NDArray positions = mb.predictingPositions(m);
-                NDArray values = valueHead.forward(hidden).gather(positions, 1);
-                DataType dtype = model.dtype();
-                PpoLoss.Terms terms = PpoLoss.compute(logp.perToken(), PerTokenRows.select(m, oldLogp, rows, cols, dtype),
-                        PerTokenRows.select(m, advantages, rows, cols, dtype), values,
-                        PerTokenRows.select(m, oldValues, rows, cols, dtype), PerTokenRows.select(m, returns, rows, cols, dtype),
-                        logp.mask(), cfg.clipRange, cfg.clipRangeValue, cfg.valueCoef);
-                if (cfg.targetKl > 0 && terms.approxKl() > 1.5 * cfg.targetKl) {
-                    return false;
-                }
-                gc.backward(terms.loss());
-                double entropy = Autograd.noGrad(() -> PpoLoss.maskedMean(PpoLoss.entropy(logits).gather(positions, 1),
-                        logp.mask()).getFloat());
-                stats.add(terms, entropy);
-            }
-            Trainer.clipGradNorm(params, cfg.clipNorm);
-            optimizer.step(cfg.learningRate);
-            optimizer.zeroGrad();
+    public static PpoResult fit(PeftModel policy, Tokenizer tokenizer, List<String> prompts, RewardFunction reward,
+            PpoConfig cfg) {
+        LlamaModel model = policy.model();
+        TrainConfig tc = cfg.train;
+        ScalarHead valueHead = ScalarHead.create(model, tc.seed());
+        KlController klController = cfg.klController();
+        int[] earlyStops = {0};
+        try {
+            TrainResult result = TrainingLoop.of("ppo", tc, policy).parameters("v_head.", valueHead.parameters())
+                    .settings(cfg.toMap()).record("prompts", prompts.size())
+                    .refuse(Map.of("gradient_accumulation_steps", "PPO's updates are its minibatches: set miniBatchSize"))
+                    // Dropout off throughout, as TRL's PPO does: with it, the ratio of new to rollout probabilities
+                    // would differ from 1 by noise even before any update, and the clipping would act on that noise.
+                    .dropout(false)
+                    .trainerState(new TrainingLoop.TrainerState() {
+                        public Map<String, Object> save() { return Map.of("kl_coef", klController.value(), "early_stops", earlyStops[0]); }
+                        public void restore(Map<String, Object> saved) {
+                            klController.restore(((Number) saved.get("kl_coef")).doubleValue());
+                            earlyStops[0] = ((Number) saved.get("early_stops")).intValue();
+                        }
+                    })
+                    .progress("objective/scores", "objective/kl").chart("objective/scores", "objective/kl")
+                    .run((s, step) -> {
+                        Map<String, Double> metrics = step(s, policy, valueHead, tokenizer, prompts, reward, klController, cfg, step);
+                        earlyStops[0] += metrics.get("ppo/early_stopped") > 0 ? 1 : 0;
+                        s.summary("early_stops", earlyStops[0]);
+                        return metrics;
+                    });
+            return new PpoResult(result, valueHead, earlyStops[0]);
+        } catch (RuntimeException | Error e) {
+            valueHead.close();
+            throw e;
         }
-        return true;
+    }
+
+    /** One PPO iteration: rollout, scoring, per-token rewards and GAE, then the PPO epochs; returns TRL's metrics. */
+    private static Map<String, Double> step(TrainingLoop.Context s, PeftModel policy, ScalarHead valueHead, Tokenizer tokenizer,
+            List<String> prompts, RewardFunction reward, KlController klController, PpoConfig cfg, int step) {
+        LlamaModel model = policy.model();
+        long seed = cfg.train.seed();
+        double beta = klController.value();
+
+        // 1. Rollout: sample and score.
+        List<String> stepPrompts = Rollouts.promptsFor(prompts, step, cfg.batchSize, seed);
+        Rollouts.Rollout rollout = Rollouts.sample(model, tokenizer, stepPrompts, reward, cfg.maxNewTokens,
+                cfg.stopAtEos, seed * 1_000_003L + step);
+        CompletionBatch batch = rollout.batch();
+        NDManager m = s.scope();
+
+        // 2. Log-probabilities and values of the rollout policy, log-probabilities of the reference.
+        double[][] mask = PerTokenRows.of(batch.completionMask(m, DataType.FLOAT32));
+        NDArray[] logpAndValues = Autograd.noGrad(() -> {
+            NDArray hidden = model.hidden(batch.inputIds(m), batch.attentionMask(m), null, null);
+            return new NDArray[] {SequenceLogProbs.fromLogits(model.logits(hidden), batch, m).perToken(),
+                    valueHead.forward(hidden).gather(batch.predictingPositions(m), 1)};
+        });
+        double[][] oldLogp = PerTokenRows.of(logpAndValues[0]);
+        double[][] oldValues = PerTokenRows.of(logpAndValues[1]);
+        double[][] refLogp = PerTokenRows.of(SequenceLogProbs.reference(policy, batch, m).perToken());
+
+        // 3. Per-token rewards: the KL penalty everywhere, the score on the last token; then GAE.
+        int[] lengths = batch.completions().stream().mapToInt(c -> c.length).toArray();
+        TokenRewards rewards = TokenRewards.compute(oldLogp, refLogp, lengths, rollout.scores(), beta, cfg.klEstimator,
+                batch.completionLength());
+        Gae.Result gae = Gae.compute(rewards.perToken(), oldValues, mask, cfg.gamma, cfg.lambda);
+        double[][] advantages = Gae.whiten(gae.advantages(), mask, true);
+
+        // 4. PPO epochs over shuffled minibatches.
+        MinibatchStats stats = new MinibatchStats();
+        long optimisationStart = System.nanoTime();
+        boolean stop = false;
+        for (int epoch = 0; epoch < cfg.ppoEpochs && !stop; epoch++) {
+            var random = new SplittableRandom(seed * 7919L + step * 131L + epoch);
+            for (int[] rows : PerTokenRows.minibatches(batch.size(), cfg.miniBatchSize, random)) {
+                CompletionBatch mb = PerTokenRows.pick(batch, rows);
+                stop = s.update((micro, scope) -> minibatchLoss(model, valueHead, mb, rows, oldLogp, oldValues, advantages,
+                        gae.returns(), cfg, scope, stats)) == null;
+                if (stop) {
+                    break;
+                }
+            }
+        }
+        double optimisationSeconds = (System.nanoTime() - optimisationStart) / 1e9;
+
+        // 5. KL controller and logging.
+        klController.update(rewards.meanKl(), batch.size());
+        double meanScore = rollout.meanScore();
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("objective/scores", meanScore);
+        metrics.put("objective/kl", rewards.meanKl());
+        metrics.put("objective/non_score_reward", -beta * rewards.meanKl());
+        metrics.put("objective/rlhf_reward", meanScore - beta * rewards.meanKl());
+        metrics.put("objective/kl_coef", beta);
+        metrics.putAll(stats.averages());
+        metrics.put("val/mean", Gae.maskedMean(oldValues, mask));
+        metrics.put("returns/mean", Gae.maskedMean(gae.returns(), mask));
+        metrics.put("completion_length", rollout.meanLength());
+        metrics.put("ppo/updates", (double) stats.updates);
+        metrics.put("ppo/early_stopped", stop ? 1.0 : 0.0);
+        metrics.put("time/rollout_tokens_per_second", rollout.generatedTokens() / rollout.seconds());
+        metrics.put("time/optimisation_step_seconds", optimisationSeconds / Math.max(stats.updates, 1));
+        return metrics;
+    }
+
+    /**
+     * The PPO loss of minibatch {@code mb}, rows {@code rows} of the rollout batch; null, so that
+     * no update is taken, when the policy has drifted past the early-stop threshold.
+     */
+    private static LossOutput minibatchLoss(LlamaModel model, ScalarHead valueHead, CompletionBatch mb, int[] rows,
+            double[][] oldLogp, double[][] oldValues, double[][] advantages, double[][] returns, PpoConfig cfg,
+            NDManager m, MinibatchStats stats) {
+        int cols = mb.completionLength();
+        NDArray hidden = model.hidden(mb.inputIds(m), mb.attentionMask(m), null, null);
+        NDArray logits = model.logits(hidden);
+        SequenceLogProbs logp = SequenceLogProbs.fromLogits(logits, mb, m);
+        NDArray positions = mb.predictingPositions(m);
+        NDArray values = valueHead.forward(hidden).gather(positions, 1);
+        DataType dtype = model.dtype();
+        PpoLoss.Terms terms = PpoLoss.compute(logp.perToken(), PerTokenRows.select(m, oldLogp, rows, cols, dtype),
+                PerTokenRows.select(m, advantages, rows, cols, dtype), values,
+                PerTokenRows.select(m, oldValues, rows, cols, dtype), PerTokenRows.select(m, returns, rows, cols, dtype),
+                logp.mask(), cfg.clipRange, cfg.clipRangeValue, cfg.valueCoef);
+        if (cfg.targetKl > 0 && terms.approxKl() > 1.5 * cfg.targetKl) {
+            return null;
+        }
+        double entropy = Autograd.noGrad(() -> PpoLoss.maskedMean(PpoLoss.entropy(logits).gather(positions, 1),
+                logp.mask()).getFloat());
+        stats.add(terms, entropy);
+        return new LossOutput(terms.loss(), Map.of());
     }
 
     /** Running means of the minibatch terms, named as TRL's PPOTrainer logs them. */
@@ -209,9 +205,9 @@ public final class PpoTrainer {
             entropy += tokenEntropy;
         }
 
-        Map<String, Object> averages() {
+        Map<String, Double> averages() {
             double n = Math.max(updates, 1);
-            Map<String, Object> m = new LinkedHashMap<>();
+            Map<String, Double> m = new LinkedHashMap<>();
             m.put("loss/policy_avg", policyLoss / n);
             m.put("loss/value_avg", valueLoss / n);
             m.put("policy/clipfrac_avg", clipFraction / n);

@@ -1,28 +1,20 @@
 package dev.tunelab.align;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.GradientCollector;
-import dev.tunelab.display.ProgressBar;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
-import dev.tunelab.model.Parameter;
 import dev.tunelab.peft.PeftModel;
-import dev.tunelab.track.Run;
-import dev.tunelab.train.AdamW;
-import dev.tunelab.train.Checkpoints;
-import dev.tunelab.train.NonFiniteLossException;
-import dev.tunelab.train.Trainer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.tunelab.train.LossOutput;
+import dev.tunelab.train.TrainConfig;
+import dev.tunelab.train.TrainResult;
+import dev.tunelab.train.TrainingLoop;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
@@ -30,7 +22,8 @@ import java.util.stream.IntStream;
  * Preference optimisation of a LoRA policy (DPO, IPO, ORPO, KTO), written out as a recipe: the
  * reference log-probabilities are computed once with the adapters disabled; then each step scores
  * a batch of pairs with the policy in one forward pass (chosen and rejected rows concatenated, as
- * TRL's {@code concatenated_forward}), takes the loss, clips the gradient norm and steps AdamW.
+ * TRL's {@code concatenated_forward}) and takes the method's loss; {@link TrainingLoop} does the
+ * rest (accumulation, clipping, AdamW, logging, evaluation, checkpoints as PEFT adapter folders).
  * Metrics are logged under TRL's names to the run record; held-out metrics get an {@code eval_} prefix.
  */
 public final class PreferenceTrainer {
@@ -39,15 +32,10 @@ public final class PreferenceTrainer {
     /**
      * @param policy LoRA adapters on the reference model (only they train)
      * @param train preference pairs, visited in an order shuffled per epoch with the config's seed
-     * @param eval held-out pairs (may be empty): rewards/accuracies and margins there
+     * @param eval held-out pairs (may be empty): loss, rewards/accuracies and margins there
      */
-    public static PreferenceResult fit(PeftModel policy, List<PreferencePair> train, List<PreferencePair> eval,
+    public static TrainResult fit(PeftModel policy, List<PreferencePair> train, List<PreferencePair> eval,
             PreferenceConfig cfg) {
-        LlamaModel model = policy.model();
-        Map<String, Parameter> params = model.trainableParameters();
-        if (params.isEmpty()) {
-            throw new IllegalArgumentException("the policy has no trainable parameters");
-        }
         PreferenceMethod method = cfg.method;
         if (train.isEmpty()) {
             throw new IllegalArgumentException("no preference pairs to train on");
@@ -56,104 +44,24 @@ public final class PreferenceTrainer {
         if (kto && train.size() < 2) {
             throw new IllegalArgumentException("KTO's KL estimate pairs prompts with other pairs' completions: need at least 2 pairs");
         }
+        TrainConfig tc = cfg.train;
         ReferenceLogProbs trainRef = null;
         ReferenceLogProbs evalRef = null;
         if (method.needsReference()) {
             trainRef = ReferenceLogProbs.compute(policy, train, cfg.referenceBatchSize, kto);
             evalRef = eval.isEmpty() ? null : ReferenceLogProbs.compute(policy, eval, cfg.referenceBatchSize, kto);
         }
-        Run run = null;
-        try (AdamW optimizer = new AdamW(params, 0.9, 0.999, 1e-8, cfg.weightDecay)) {
-            int start = 0;
-            String runId = null;
-            Optional<Checkpoints.Checkpoint> checkpoint = Checkpoints.latest(cfg.checkpointDir);
-            if (checkpoint.isPresent()) {
-                Checkpoints.restore(checkpoint.get(), params, optimizer);
-                start = checkpoint.get().step();
-                runId = (String) checkpoint.get().state().get("run_id");
-            }
-            Map<String, Object> recorded = new LinkedHashMap<>();
-            recorded.put("train", cfg.toMap());
-            recorded.put("model", model.config().toJson());
-            recorded.put("adapter", policy.config().toString());
-            recorded.put("pairs", train.size());
-            recorded.put("eval_pairs", eval.size());
-            Run.Builder builder = Run.builder(runId != null ? runId : cfg.runName).runsDir(cfg.runsDir).config(recorded);
-            if (runId != null) {
-                builder.id(runId).keepUpToStep(start);
-            }
-            run = builder.start();
-            ProgressBar bar = cfg.progress ? ProgressBar.start(cfg.runName, cfg.steps) : null;
-
-            Map<String, Double> last = Map.of();
-            Map<String, Double> lastEval = Map.of();
-            int step = start;
-            model.train(true);
-            while (step < cfg.steps) {
-                double lr = cfg.lrSchedule().at(step);
-                Engine.getInstance().setRandomSeed((int) (cfg.seed * 1_000_003L + step)); // dropout masks, as Trainer
-                int[] rows = pairIndices(train.size(), cfg.batchSize, cfg.seed, step);
-                double gradNorm;
-                try (NDManager m = model.manager().newSubManager()) {
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        LossOutput out = loss(policy, method, train, trainRef, rows, m);
-                        gc.backward(out.loss());
-                        last = withLoss(out);
-                    }
-                    if (!Double.isFinite(last.get("loss"))) {
-                        throw new NonFiniteLossException(step + 1, "loss", last.get("loss"));
-                    }
-                    gradNorm = Trainer.clipGradNorm(params, cfg.clipNorm);
-                    if (!Double.isFinite(gradNorm)) {
-                        throw new NonFiniteLossException(step + 1, "gradient norm", gradNorm);
-                    }
-                    optimizer.step(lr);
-                    optimizer.zeroGrad();
-                }
-                step++;
-                Map<String, Object> metrics = new LinkedHashMap<>();
-                if (step % cfg.logEvery == 0 || step == cfg.steps) {
-                    metrics.putAll(last);
-                    metrics.put("lr", lr);
-                    metrics.put("grad_norm", gradNorm);
-                }
-                if (!eval.isEmpty() && ((cfg.evalEvery > 0 && step % cfg.evalEvery == 0) || step == cfg.steps)) {
-                    lastEval = evaluate(policy, method, eval, evalRef, cfg.referenceBatchSize);
-                    lastEval.forEach((k, v) -> metrics.put("eval_" + k, v));
-                }
-                if (!metrics.isEmpty()) {
-                    run.log(step, metrics);
-                }
-                if (bar != null) {
-                    bar.step(step, Map.of("loss", last.get("loss"), "margin", last.get("rewards/margins")));
-                }
-                if (cfg.checkpointDir != null
-                        && ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery == 0) || step == cfg.steps)) {
-                    Map<String, Object> state = new LinkedHashMap<>();
-                    state.put("run_id", run.id());
-                    state.put("seed", cfg.seed);
-                    Checkpoints.save(cfg.checkpointDir, step, params, optimizer, state, cfg.keepCheckpoints);
-                }
-            }
-            if (bar != null) {
-                bar.finish();
-            }
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("steps", step);
-            last.forEach((k, v) -> summary.put("final_" + k, v));
-            lastEval.forEach((k, v) -> summary.put("final_eval_" + k, v));
-            run.summary(summary);
-            run.finish(0);
-            return new PreferenceResult(run, start, step, last, lastEval);
-        } catch (IOException e) {
-            finishFailed(run);
-            throw new UncheckedIOException(e);
-        } catch (RuntimeException | Error e) {
-            finishFailed(run);
-            throw e;
-        } finally {
-            model.train(false);
+        ReferenceLogProbs ref = trainRef;
+        ReferenceLogProbs heldOutRef = evalRef;
+        TrainingLoop loop = TrainingLoop.of(method.label(), tc, policy).settings(cfg.toMap())
+                .record("pairs", train.size()).record("eval_pairs", eval.size())
+                .progress("loss", "rewards/margins").chart("loss", "rewards/margins", "rewards/accuracies");
+        if (!eval.isEmpty()) {
+            loop.evaluation(() -> evaluate(policy, method, eval, heldOutRef, cfg.referenceBatchSize));
         }
+        int k = tc.gradAccumulation();
+        return loop.run((s, step) -> s.update((micro, m) ->
+                loss(policy, method, train, ref, pairIndices(train.size(), cfg.batchSize, tc.seed(), step * k + micro), m)));
     }
 
     /**
@@ -193,28 +101,30 @@ public final class PreferenceTrainer {
         return kto.compute(lp.sum(), values(m, reference, dtype), desirable, policyKl.sum(), values(m, referenceKl, dtype));
     }
 
-    /** Metrics averaged over the held-out pairs (batch means weighted by batch size), without gradient or dropout. */
+    /** Held-out loss and metrics averaged over the pairs, without gradient or dropout (the loop's evaluation). */
     static Map<String, Double> evaluate(PeftModel policy, PreferenceMethod method, List<PreferencePair> pairs,
             ReferenceLogProbs ref, int batchSize) {
-        LlamaModel model = policy.model();
-        boolean wasTraining = model.isTraining();
-        model.train(false);
-        try {
-            Map<String, Double> total = new LinkedHashMap<>();
-            for (int from = 0; from < pairs.size(); from += batchSize) {
-                int[] rows = IntStream.range(from, Math.min(from + batchSize, pairs.size())).toArray();
-                Map<String, Double> batch = Autograd.noGrad(() -> {
-                    try (NDManager m = model.manager().newSubManager()) {
-                        return withLoss(loss(policy, method, pairs, ref, rows, m));
-                    }
-                });
-                batch.forEach((k, v) -> total.merge(k, v * rows.length, Double::sum));
-            }
-            total.replaceAll((k, v) -> v / pairs.size());
-            return total;
-        } finally {
-            model.train(wasTraining);
+        return meanOver(pairs.size(), batchSize, policy.model(), (rows, m) -> loss(policy, method, pairs, ref, rows, m));
+    }
+
+    /**
+     * The loss and metrics of {@code n} rows taken {@code batchSize} at a time, each batch's means
+     * weighted by its size: the mean over all rows. Runs without gradient, one scope per batch.
+     */
+    static Map<String, Double> meanOver(int n, int batchSize, LlamaModel model,
+            java.util.function.BiFunction<int[], NDManager, LossOutput> loss) {
+        Map<String, Double> total = new LinkedHashMap<>();
+        for (int from = 0; from < n; from += batchSize) {
+            int[] rows = IntStream.range(from, Math.min(from + batchSize, n)).toArray();
+            Map<String, Double> batch = Autograd.noGrad(() -> {
+                try (NDManager m = model.manager().newSubManager()) {
+                    return withLoss(loss.apply(rows, m));
+                }
+            });
+            batch.forEach((k, v) -> total.merge(k, v * rows.length, Double::sum));
         }
+        total.replaceAll((k, v) -> v / n);
+        return total;
     }
 
     /**
@@ -251,7 +161,7 @@ public final class PreferenceTrainer {
 
     private static Map<String, Double> withLoss(LossOutput out) {
         Map<String, Double> m = new LinkedHashMap<>();
-        m.put("loss", (double) LogSpace.values(out.loss())[0]);
+        m.put("loss", (double) out.loss().getFloat());
         m.putAll(out.metrics());
         return m;
     }
@@ -266,9 +176,4 @@ public final class PreferenceTrainer {
         return out;
     }
 
-    private static void finishFailed(Run run) {
-        if (run != null) {
-            run.finish(1);
-        }
-    }
 }

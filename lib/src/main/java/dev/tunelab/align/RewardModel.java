@@ -1,36 +1,27 @@
 package dev.tunelab.align;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tunelab.display.ProgressBar;
 import dev.tunelab.io.AtomicFiles;
 import dev.tunelab.io.Tokenizer;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
-import dev.tunelab.model.Parameter;
 import dev.tunelab.peft.PeftModel;
-import dev.tunelab.track.Run;
-import dev.tunelab.train.AdamW;
-import dev.tunelab.train.LrSchedule;
-import dev.tunelab.train.NonFiniteLossException;
-import dev.tunelab.train.Trainer;
+import dev.tunelab.train.LossOutput;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A reward model: the language model (with LoRA adapters) and a {@link ScalarHead} read at the last
  * real token of prompt + completion, as transformers' LlamaForSequenceClassification scores a
- * sequence. Trained on preference pairs with the Bradley-Terry loss -log sigmoid(r_chosen - r_rejected)
- * (Ouyang et al. 2022; TRL's RewardTrainer). Scores can be normalised to mean 0 and standard
+ * sequence. Trained by {@link RewardTrainer} on preference pairs with the Bradley-Terry loss
+ * -log sigmoid(r_chosen - r_rejected) (Ouyang et al. 2022; TRL's RewardTrainer). Scores can be normalised to mean 0 and standard
  * deviation 1 over a reference set of completions, as Ziegler et al. 2019 (section 2.2) do before RL.
  *
  * <p>Texts are tokenized as {@link #encode} does: the prompt with BOS, the completion without
@@ -170,7 +161,7 @@ public final class RewardModel implements RewardFunction {
     }
 
     /** Bradley-Terry loss -log sigmoid(r_chosen - r_rejected), mean over the pairs at {@code rows}; and the batch accuracy. */
-    LossOutput loss(List<PreferencePair> pairs, int[] rows, NDManager m) {
+    public LossOutput loss(List<PreferencePair> pairs, int[] rows, NDManager m) {
         NDArray r = rewards(PreferencePair.chosenThenRejected(pairs, rows), m);
         int b = rows.length;
         NDArray margin = r.get("0:" + b).sub(r.get(b + ":"));
@@ -181,63 +172,6 @@ public final class RewardModel implements RewardFunction {
         }
         return new LossOutput(LogSpace.logSigmoid(margin).mean().neg(),
                 Map.of("accuracy", correct / b, "margin", LogSpace.mean(margins)));
-    }
-
-    /**
-     * Trains the adapters and the score head with AdamW on the Bradley-Terry loss, logging loss,
-     * accuracy and margin per step and the held-out pairwise accuracy every {@code evalEvery} steps.
-     */
-    public Run fit(List<PreferencePair> train, List<PreferencePair> eval, int steps, int batchSize, double learningRate,
-            int evalEvery, long seed, Path runsDir) {
-        LlamaModel model = peft.model();
-        Map<String, Parameter> params = new LinkedHashMap<>(model.trainableParameters());
-        head.parameters().forEach((name, p) -> params.put("score." + name, p));
-        Map<String, Object> config = new LinkedHashMap<>();
-        config.put("steps", steps);
-        config.put("batch_size", batchSize);
-        config.put("learning_rate", learningRate);
-        config.put("seed", seed);
-        config.put("pairs", train.size());
-        config.put("adapter", peft.config().toString());
-        Run run = Run.builder("reward-model").runsDir(runsDir).config(config).start();
-        LrSchedule schedule = new LrSchedule(LrSchedule.Kind.LINEAR, learningRate, 0, steps, 0.1);
-        ProgressBar bar = ProgressBar.start("reward model", steps);
-        model.train(true);
-        try (AdamW optimizer = new AdamW(params, 0.9, 0.999, 1e-8, 0)) {
-            for (int step = 0; step < steps; step++) {
-                Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L + step));
-                int[] rows = PreferenceTrainer.pairIndices(train.size(), batchSize, seed, step);
-                Map<String, Object> metrics = new LinkedHashMap<>();
-                try (NDManager m = model.manager().newSubManager()) {
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        LossOutput out = loss(train, rows, m);
-                        gc.backward(out.loss());
-                        metrics.put("loss", (double) LogSpace.values(out.loss())[0]);
-                        metrics.putAll(out.metrics());
-                    }
-                    double loss = (double) metrics.get("loss");
-                    if (!Double.isFinite(loss)) {
-                        throw new NonFiniteLossException(step + 1, "loss", loss);
-                    }
-                    metrics.put("grad_norm", Trainer.clipGradNorm(params, 1.0));
-                    optimizer.step(schedule.at(step));
-                    optimizer.zeroGrad();
-                }
-                if (!eval.isEmpty() && evalEvery > 0 && ((step + 1) % evalEvery == 0 || step + 1 == steps)) {
-                    metrics.put("eval_accuracy", accuracy(eval));
-                }
-                run.log(step + 1, metrics);
-                bar.step(step + 1, Map.of("loss", (Double) metrics.get("loss")));
-            }
-            bar.finish();
-            run.finish(0);
-            return run;
-        } catch (RuntimeException | Error e) {
-            run.finish(1);
-            throw e;
-        } finally {
-            model.train(false);
-        }
     }
 
     /** Writes the adapter (PEFT's files), the score head and the normalisation into {@code dir}. */

@@ -1,26 +1,21 @@
 package dev.tunelab.distill;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
-import dev.tunelab.display.ProgressBar;
 import dev.tunelab.generate.Generation;
 import dev.tunelab.generate.Generator;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
-import dev.tunelab.model.Parameter;
-import dev.tunelab.track.Run;
-import dev.tunelab.train.AdamW;
+import dev.tunelab.peft.PeftModel;
 import dev.tunelab.train.Batch;
 import dev.tunelab.train.BatchSource;
+import dev.tunelab.train.LossOutput;
 import dev.tunelab.train.Losses;
-import dev.tunelab.train.LrSchedule;
-import dev.tunelab.train.NonFiniteLossException;
 import dev.tunelab.train.SftBatches;
 import dev.tunelab.train.TrainConfig;
 import dev.tunelab.train.TrainResult;
 import dev.tunelab.train.Trainer;
+import dev.tunelab.train.TrainingLoop;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -29,11 +24,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Logit distillation of a student from a teacher with the same vocabulary, written out as an
- * explicit loop like {@link Trainer#fit}: for each step, the teacher's distributions for the
- * batch (the teacher run on the fly, or read from a {@link TeacherLogitCache}), the student's
- * forward pass, the loss alpha * KL + (1 - alpha) * hard-label cross entropy ({@link KdLosses}),
- * backward, clip, AdamW; then log, and evaluate the student's held-out cross entropy.
+ * Logit distillation of a student from a teacher with the same vocabulary, a recipe on
+ * {@link TrainingLoop}: for each micro-batch, the teacher's distributions (the teacher run on the
+ * fly, or read from a {@link TeacherLogitCache}), the student's forward pass and the loss
+ * alpha * KL + (1 - alpha) * hard-label cross entropy ({@link KdLosses}); the loop does the rest
+ * (accumulation, clipping, AdamW, logging, the student's held-out cross entropy, checkpoints).
  *
  * <p>On-policy steps (GKD, Agarwal et al. 2024; {@link DistillConfig#onPolicyFraction}): the
  * student samples continuations of the batch's prompts, the teacher scores them, and the loss is
@@ -48,17 +43,37 @@ import java.util.SplittableRandom;
 public final class Distiller {
     private Distiller() {}
 
-    /** Distills with the teacher run on every batch (needed for reverse KL and on-policy steps). */
-    public static TrainResult fit(LlamaModel student, LlamaModel teacher, SftBatches train, BatchSource eval, DistillConfig cfg) {
+    /** Distills into the student's own weights with the teacher run on every batch (needed for reverse KL and on-policy steps). */
+    public static TrainResult fit(LlamaModel student, LlamaModel teacher, BatchSource train, BatchSource eval, DistillConfig cfg) {
+        return onTheFly(TrainingLoop.of("distill", cfg.train, student), student, teacher, train, eval, cfg);
+    }
+
+    /** Distills into an adapter on the student (recorded and checkpointed as a PEFT adapter), teacher on the fly. */
+    public static TrainResult fit(PeftModel student, LlamaModel teacher, BatchSource train, BatchSource eval, DistillConfig cfg) {
+        return onTheFly(TrainingLoop.of("distill", cfg.train, student), student.model(), teacher, train, eval, cfg);
+    }
+
+    /** Distills into the student's own weights from cached top-k teacher distributions (forward KL only, no on-policy steps). */
+    public static TrainResult fit(LlamaModel student, TeacherLogitCache cache, BatchSource eval, DistillConfig cfg) {
+        return fromCache(TrainingLoop.of("distill", cfg.train, student), student, cache, eval, cfg);
+    }
+
+    /** Distills into an adapter on the student from cached top-k teacher distributions. */
+    public static TrainResult fit(PeftModel student, TeacherLogitCache cache, BatchSource eval, DistillConfig cfg) {
+        return fromCache(TrainingLoop.of("distill", cfg.train, student), student.model(), cache, eval, cfg);
+    }
+
+    private static TrainResult onTheFly(TrainingLoop loop, LlamaModel student, LlamaModel teacher, BatchSource train,
+            BatchSource eval, DistillConfig cfg) {
         if (student.config().vocabSize() != teacher.config().vocabSize()) {
             throw new IllegalArgumentException("logit distillation needs one vocabulary: student has "
                     + student.config().vocabSize() + " tokens, teacher " + teacher.config().vocabSize());
         }
-        return loop(student, teacher, null, train, eval, cfg);
+        return loop(loop, student, teacher, null, train, eval, cfg);
     }
 
-    /** Distills from cached top-k teacher distributions (forward KL only, no on-policy steps). */
-    public static TrainResult fit(LlamaModel student, TeacherLogitCache cache, BatchSource eval, DistillConfig cfg) {
+    private static TrainResult fromCache(TrainingLoop loop, LlamaModel student, TeacherLogitCache cache, BatchSource eval,
+            DistillConfig cfg) {
         if (cfg.divergence != DistillConfig.Divergence.FORWARD_KL || cfg.onPolicyFraction > 0) {
             throw new IllegalArgumentException("a top-k cache supports forward KL without on-policy steps; "
                     + "run the teacher on the fly for " + cfg.divergence + (cfg.onPolicyFraction > 0 ? " with on-policy steps" : ""));
@@ -67,104 +82,75 @@ public final class Distiller {
             throw new IllegalArgumentException("the cache holds the teacher at temperature " + cache.temperature()
                     + ", the config asks for " + cfg.temperature);
         }
-        return loop(student, null, cache, cache.data(), eval, cfg);
+        return loop(loop, student, null, cache, cache.data(), eval, cfg);
     }
 
-    private static TrainResult loop(LlamaModel student, LlamaModel teacher, TeacherLogitCache cache, SftBatches train,
-            BatchSource eval, DistillConfig cfg) {
+    private static TrainResult loop(TrainingLoop loop, LlamaModel student, LlamaModel teacher, TeacherLogitCache cache,
+            BatchSource train, BatchSource eval, DistillConfig cfg) {
         TrainConfig tc = cfg.train;
-        Map<String, Parameter> params = student.trainableParameters();
-        if (params.isEmpty()) throw new IllegalArgumentException("the student has no trainable parameters");
-        LrSchedule schedule = tc.lrSchedule();
-        Map<String, Object> recorded = new LinkedHashMap<>();
-        recorded.put("train", tc.toMap());
-        recorded.put("distill", cfg.toMap());
-        recorded.put("teacher_logits", cache == null ? "on the fly" : cache.toString());
-        recorded.put("model", student.config().toJson());
-        if (teacher != null) recorded.put("teacher", teacher.config().toJson());
-        recorded.put("trainable_parameters", student.trainableParameterCount());
-        recorded.put("data_fingerprint", train.fingerprint());
-        Run run = Run.builder(tc.runName()).runsDir(tc.runsDir()).config(recorded).start();
-        ProgressBar bar = tc.progress() ? ProgressBar.start(tc.runName(), tc.steps()) : null;
-        if (teacher != null) teacher.train(false);
-        double loss = Double.NaN;
-        double evalLoss = Double.NaN;
-        int onPolicySteps = 0;
-        try (AdamW optimizer = new AdamW(params, tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay())) {
-            for (int step = 0; step < tc.steps(); step++) {
-                double lr = schedule.at(step);
-                Engine.getInstance().setRandomSeed((int) (tc.seed() * 1_000_003L + step)); // dropout, as Trainer does
-                boolean onPolicy = cfg.onPolicyFraction > 0
-                        && new SplittableRandom(tc.seed() * 0x9E3779B97F4A7C15L + step).nextDouble() < cfg.onPolicyFraction;
-                double kd;
-                double ce;
-                double gradNorm;
-                try (NDManager m = student.manager().newSubManager()) {
-                    Batch batch = onPolicy ? studentWritten(student, train.batch(step), cfg, tc.seed() * 31 + step) : train.batch(step);
-                    NDArray ids = batch.inputIds(m);
-                    NDArray mask = batch.attentionMask(m);
-                    NDArray labels = batch.labels(m);
-                    NDArray teacherLogits = teacher == null ? null
-                            : Autograd.noGrad(() -> teacher.forward(ids, mask, null, null).get(":, :-1, :"));
-                    NDArray[] topK = cache == null ? null : cache.batch(step, m);
-                    student.train(true);
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray logits = student.forward(ids, mask, null, null);
-                        NDArray predicting = logits.get(":, :-1, :");
-                        NDArray weights = KdLosses.shiftedWeights(labels, logits.getDataType());
-                        NDArray kdLoss = topK != null
-                                ? KdLosses.forwardKlTopK(predicting, topK[0], topK[1], weights, cfg.temperature)
-                                : cfg.divergence == DistillConfig.Divergence.FORWARD_KL
-                                        ? KdLosses.forwardKl(predicting, teacherLogits, weights, cfg.temperature)
-                                        : KdLosses.reverseKl(predicting, teacherLogits, weights, cfg.temperature);
-                        NDArray ceLoss = Losses.causalLm(logits, labels);
-                        NDArray total = onPolicy ? kdLoss : KdLosses.mix(kdLoss, ceLoss, cfg.alpha);
-                        gc.backward(total);
-                        kd = kdLoss.getFloat();
-                        ce = ceLoss.getFloat();
-                        loss = total.getFloat();
-                    }
-                    if (!Double.isFinite(loss)) throw new NonFiniteLossException(step + 1, "loss", loss);
-                    gradNorm = Trainer.clipGradNorm(params, tc.clipNorm());
-                    optimizer.step(lr);
-                    optimizer.zeroGrad();
-                }
-                if (onPolicy) onPolicySteps++;
-                int done = step + 1;
-                Map<String, Object> metrics = new LinkedHashMap<>();
-                if (done % tc.logEvery() == 0 || done == tc.steps()) {
-                    metrics.put("loss", loss);
-                    metrics.put("kd_loss", kd);
-                    metrics.put("ce_loss", ce);
-                    metrics.put("lr", lr);
-                    metrics.put("grad_norm", gradNorm);
-                    metrics.put("on_policy_steps", onPolicySteps);
-                }
-                if (eval != null && tc.evalEvery() > 0 && (done % tc.evalEvery() == 0 || done == tc.steps())) {
-                    evalLoss = Trainer.evaluate(student, eval, tc.evalBatches());
-                    metrics.put("eval_loss", evalLoss);
-                    metrics.put("eval_perplexity", Math.exp(evalLoss));
-                }
-                if (!metrics.isEmpty()) run.log(done, metrics);
-                if (bar != null) {
-                    bar.step(done, Double.isNaN(evalLoss) ? Map.of("loss", loss) : Map.of("loss", loss, "eval_loss", evalLoss));
-                }
-            }
-            if (bar != null) bar.finish();
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("final_loss", loss);
-            summary.put("steps", tc.steps());
-            summary.put("on_policy_steps", onPolicySteps);
-            if (!Double.isNaN(evalLoss)) summary.put("final_eval_loss", evalLoss);
-            run.summary(summary);
-            run.finish(0);
-            return new TrainResult(run, 0, tc.steps(), loss, evalLoss);
-        } catch (RuntimeException | Error e) {
-            run.finish(1);
-            throw e;
-        } finally {
-            student.train(false);
+        loop.settings(cfg.toMap())
+                .record("teacher_logits", cache == null ? "on the fly" : cache.toString())
+                .dataFingerprint(train.fingerprint()).chart("loss");
+        if (teacher != null) {
+            loop.record("teacher", teacher.config().toJson());
+            teacher.train(false);
         }
+        if (eval != null) {
+            loop.evaluation(() -> {
+                double loss = Trainer.evaluate(student, eval, tc.evalBatches());
+                return Map.of("loss", loss, "perplexity", Math.exp(loss));
+            });
+        }
+        int k = tc.gradAccumulation();
+        int[] onPolicySteps = {0};
+        return loop.run((s, step) -> {
+            boolean onPolicy = cfg.onPolicyFraction > 0
+                    && new SplittableRandom(tc.seed() * 0x9E3779B97F4A7C15L + step).nextDouble() < cfg.onPolicyFraction;
+            Batch[] micro = new Batch[k];
+            double[] tokens = new double[k];
+            for (int i = 0; i < k; i++) {
+                long index = (long) step * k + i;
+                micro[i] = onPolicy ? studentWritten(student, train.batch(index), cfg, tc.seed() * 31 + index) : train.batch(index);
+                tokens[i] = micro[i].lossTokens();
+                s.countTokens(micro[i].lossTokens());
+            }
+            student.train(true); // sampling ran without dropout
+            Map<String, Double> metrics = new LinkedHashMap<>(s.update(tokens, (i, m) ->
+                    loss(student, teacher, cache == null ? null : cache.batch(step * k + i, m), micro[i], onPolicy, cfg, m)));
+            onPolicySteps[0] += onPolicy ? 1 : 0;
+            metrics.put("on_policy_steps", (double) onPolicySteps[0]);
+            s.summary("on_policy_steps", onPolicySteps[0]);
+            return metrics;
+        });
+    }
+
+    /**
+     * One batch's loss: alpha * KL + (1 - alpha) * cross entropy ({@link KdLosses}); on a batch the
+     * student wrote, the divergence alone (a sampled token is no gold label).
+     *
+     * @param topK the cached teacher's top-k (ids, probabilities), or null to run {@code teacher}
+     */
+    static LossOutput loss(LlamaModel student, LlamaModel teacher, NDArray[] topK, Batch batch, boolean onPolicy,
+            DistillConfig cfg, NDManager m) {
+        NDArray ids = batch.inputIds(m);
+        NDArray mask = batch.attentionMask(m);
+        NDArray labels = batch.labels(m);
+        NDArray teacherLogits = teacher == null ? null
+                : Autograd.noGrad(() -> teacher.forward(ids, mask, null, null).get(":, :-1, :"));
+        NDArray logits = student.forward(ids, mask, null, null);
+        NDArray predicting = logits.get(":, :-1, :");
+        NDArray weights = KdLosses.shiftedWeights(labels, logits.getDataType());
+        NDArray kdLoss = topK != null
+                ? KdLosses.forwardKlTopK(predicting, topK[0], topK[1], weights, cfg.temperature)
+                : cfg.divergence == DistillConfig.Divergence.FORWARD_KL
+                        ? KdLosses.forwardKl(predicting, teacherLogits, weights, cfg.temperature)
+                        : KdLosses.reverseKl(predicting, teacherLogits, weights, cfg.temperature);
+        NDArray ceLoss = Losses.causalLm(logits, labels);
+        NDArray total = onPolicy ? kdLoss : KdLosses.mix(kdLoss, ceLoss, cfg.alpha);
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("kd_loss", (double) kdLoss.getFloat());
+        metrics.put("ce_loss", (double) ceLoss.getFloat());
+        return new LossOutput(total, metrics);
     }
 
     /**

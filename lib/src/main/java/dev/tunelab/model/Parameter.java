@@ -47,11 +47,17 @@ public final class Parameter {
     }
 
     /**
-     * The accumulated gradient, or null before any backward pass. A fresh handle each call, owned
-     * by the parameter's manager: close it (or attach it to a step manager) after use.
+     * The accumulated gradient, or null before any backward pass. DJL hands out a fresh native
+     * handle on every call; it is attached to {@code scope} and closed with it, so no caller
+     * has to remember to close it.
      */
-    public NDArray gradient() {
-        return data.hasGradient() ? data.getGradient() : null;
+    public NDArray gradient(ai.djl.ndarray.NDManager scope) {
+        if (!data.hasGradient()) {
+            return null;
+        }
+        NDArray g = data.getGradient();
+        g.attach(scope);
+        return g;
     }
 
     /** Sets the accumulated gradient to zero (PyTorch accumulates across backward passes). */

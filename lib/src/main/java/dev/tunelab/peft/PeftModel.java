@@ -197,6 +197,25 @@ public final class PeftModel implements Renderable {
         return AdapterFiles.adapterParameters(this, adapter);
     }
 
+    /**
+     * The trainable parameters whose values {@code adapter_model.safetensors} holds as they are,
+     * by their key in that file (what a checkpoint restores from it); empty for prefix tuning,
+     * whose file holds the computed prefix table rather than the trained parameters.
+     */
+    public Map<String, Parameter> savedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        if (type != PeftType.PREFIX_TUNING) {
+            AdapterFiles.entries(this, active).forEach(e -> out.put(e.key(), e.parameter()));
+        }
+        return out;
+    }
+
+    /** The active adapter's settings as PEFT writes them to adapter_config.json (what a run records). */
+    public Map<String, Object> configMap() {
+        return ConfigJson.JSON.convertValue(AdapterConfigs.toJson(config(), model),
+                new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>>() {});
+    }
+
     // ---- files --------------------------------------------------------------------------
 
     /** Writes the active adapter as PEFT does: adapter_config.json and adapter_model.safetensors. */

@@ -45,10 +45,18 @@ public final class RunHistory {
         return t;
     }
 
-    /** Metrics against step, one series per metric name given (e.g. "loss", "eval_loss"). */
+    /** Metrics against step, one series per metric name given (e.g. "loss", "eval_loss"), titled by what they are. */
     public XYChart chart(String... metrics) {
-        XYChart chart = new XYChartBuilder().width(640).height(360).title(runId).xAxisTitle("step").yAxisTitle(
-                String.join(", ", metrics)).build();
+        return chart(String.join(" and ", metrics) + " by step", List.of(metrics));
+    }
+
+    /**
+     * Metrics against step under {@code title}, one series per metric name given that the history
+     * holds; the y-axis names only the series drawn. Give metrics of one scale (one unit) per chart.
+     */
+    public XYChart chart(String title, List<String> metrics) {
+        XYChart chart = new XYChartBuilder().width(640).height(360).title(title).xAxisTitle("step").build();
+        List<String> drawn = new ArrayList<>();
         for (String metric : metrics) {
             List<Double> xs = new ArrayList<>();
             List<Double> ys = new ArrayList<>();
@@ -60,13 +68,15 @@ public final class RunHistory {
             }
             if (!xs.isEmpty()) {
                 chart.addSeries(metric, xs, ys).setMarker(xs.size() > 30 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
+                drawn.add(metric);
             }
         }
+        chart.setYAxisTitle(String.join(", ", drawn));
         return chart;
     }
 
     /** The training-loss curve, with the evaluation loss when one was logged. */
     public XYChart lossChart() {
-        return chart("loss", "eval_loss");
+        return chart("Training loss by step", List.of("loss", "eval_loss"));
     }
 }

@@ -46,11 +46,10 @@ public final class AdamW implements AutoCloseable {
         Autograd.noGrad(() -> {
             for (var e : parameters.entrySet()) {
                 try (NDManager scratch = manager.newSubManager()) {
-                    NDArray g = e.getValue().gradient();
+                    NDArray g = e.getValue().gradient(scratch);
                     if (g == null) {
                         continue;
                     }
-                    g.attach(scratch);
                     NDArray p = e.getValue().data();
                     NDArray m = firstMoment.get(e.getKey());
                     NDArray v = secondMoment.get(e.getKey());

@@ -44,4 +44,31 @@ public final class Losses {
         NDArray index = targets.toType(DataType.INT64, false).expandDims(-1);
         return logSoftmax.gather(index, -1).squeeze(-1);
     }
+
+    /**
+     * Token-weighted mean of {@link #shiftedNll} over the first {@code batches} batches of a
+     * source: the held-out loss, without gradient or dropout (the model's mode is restored).
+     */
+    public static double heldOut(dev.tunelab.model.LlamaModel model, BatchSource data, int batches) {
+        boolean wasTraining = model.isTraining();
+        model.train(false);
+        try {
+            return Autograd.noGrad(() -> {
+                double nll = 0;
+                double count = 0;
+                for (int i = 0; i < batches; i++) {
+                    try (ai.djl.ndarray.NDManager m = model.manager().newSubManager()) {
+                        Batch batch = data.batch(i);
+                        NDArray logits = model.forward(batch.inputIds(m), batch.attentionMask(m), null, null);
+                        NDArray[] perToken = shiftedNll(logits, batch.labels(m));
+                        nll += perToken[0].mul(perToken[1]).sum().getFloat();
+                        count += perToken[1].sum().getFloat();
+                    }
+                }
+                return nll / Math.max(count, 1);
+            });
+        } finally {
+            model.train(wasTraining);
+        }
+    }
 }

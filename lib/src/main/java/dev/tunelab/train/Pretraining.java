@@ -147,15 +147,14 @@ public final class Pretraining {
                 .checkpointDir(checkpoints).checkpointEvery(r.evalEvery()).seed(r.seed()).runName(r.name())
                 .runsDir(workDir.resolve("runs"));
         Path dir = outDir.resolve(r.name());
-        try (LlamaModel model = LlamaModel.create(r.config(), r.seed())) {
-            TrainResult result = Trainer.fit(model, new TokenWindows(train, r.batchSize(), r.blockSize(), r.seed()),
-                    heldOut, cfg);
-            // Model selection: the weights with the lowest held-out loss, not the last ones.
-            Checkpoints.loadParameters(checkpoints.resolve(Checkpoints.BEST).resolve("model.safetensors"),
-                    model.namedParameters());
+        TrainResult result;
+        try (LlamaModel trained = LlamaModel.create(r.config(), r.seed())) {
+            result = Trainer.fit(trained, new TokenWindows(train, r.batchSize(), r.blockSize(), r.seed()), heldOut, cfg);
+        }
+        // Model selection: the weights with the lowest held-out loss (best/, a model folder), not the last ones.
+        try (LlamaModel model = LlamaModel.load(checkpoints.resolve(Checkpoints.BEST))) {
             double loss = Trainer.evaluate(model, heldOut, heldOut.batches());
-            int bestStep = JSON.readTree(checkpoints.resolve(Checkpoints.BEST).resolve("best.json").toFile())
-                    .get("step").asInt();
+            int bestStep = result.bestStep();
             long tokensSeen = (long) result.endStep() * r.batchSize() * r.blockSize();
             List<String> samples;
             try (Tokenizer tok = Tokenizer.load(tokenizerDir)) {

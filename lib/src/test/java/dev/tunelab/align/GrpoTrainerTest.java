@@ -17,9 +17,10 @@ class GrpoTrainerTest {
     static List<Map<String, Object>> train(int steps) {
         try (LanguageModel lm = Models.load(PpoTrainerTest.modelDir())) {
             PeftModel policy = Lora.apply(lm.model(), LoraConfig.builder().r(8).alpha(16).allLinear().seed(3).build());
-            GrpoConfig cfg = new GrpoConfig().steps(steps).promptsPerStep(4).groupSize(4).miniBatchSize(8).iterations(2)
-                    .maxNewTokens(12).learningRate(3e-3).beta(0.02).seed(5).runsDir(null).progress(false);
-            var result = GrpoTrainer.train(policy, lm.tokenizer(), PpoTrainerTest.PROMPTS, PpoTrainerTest.COUNT_THE, cfg);
+            GrpoConfig cfg = new GrpoConfig().promptsPerStep(4).groupSize(4).miniBatchSize(8).iterations(2)
+                    .maxNewTokens(12).beta(0.02)
+                    .train(t -> t.steps(steps).learningRate(3e-3).seed(5).runsDir(null).progress(false));
+            var result = GrpoTrainer.fit(policy, lm.tokenizer(), PpoTrainerTest.PROMPTS, PpoTrainerTest.COUNT_THE, cfg);
             return result.run().history();
         }
     }

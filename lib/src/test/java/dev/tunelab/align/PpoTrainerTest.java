@@ -16,7 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** PPO end to end on the repository's smallest pretrained model (0.59M parameters) with a programmatic reward. */
-class PpoTrainerTest {
+public class PpoTrainerTest {
     static final List<String> PROMPTS = List.of("Once upon a time, there was a little girl.", "Tom had a red ball.",
             "One day, Lily went to the park.", "The cat was very hungry.", "Sam and his mom went to the store.",
             "There was a big tree in the garden.", "Anna wanted to play with her friend.", "The dog saw a bird.");
@@ -25,7 +25,7 @@ class PpoTrainerTest {
     static final RewardFunction COUNT_THE = (prompt, completion) ->
             (double) java.util.Arrays.stream(completion.toLowerCase().split("[^a-z]+")).filter("the"::equals).count();
 
-    static Path modelDir() {
+    public static Path modelDir() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             Path m = dir.resolve("datasets/models/tinystories-mini");
             if (Files.isDirectory(m)) return m;
@@ -34,14 +34,14 @@ class PpoTrainerTest {
     }
 
     static PpoConfig config(int steps) {
-        return new PpoConfig().steps(steps).batchSize(16).miniBatchSize(8).ppoEpochs(2).maxNewTokens(12)
-                .learningRate(3e-3).fixedKl(0.02).seed(5).runsDir(null).progress(false);
+        return new PpoConfig().batchSize(16).miniBatchSize(8).ppoEpochs(2).maxNewTokens(12).fixedKl(0.02)
+                .train(t -> t.steps(steps).learningRate(3e-3).seed(5).runsDir(null).progress(false));
     }
 
     static PpoTrainer.PpoResult train(PpoConfig cfg) {
         try (LanguageModel lm = Models.load(modelDir())) {
             PeftModel policy = Lora.apply(lm.model(), LoraConfig.builder().r(8).alpha(16).allLinear().seed(3).build());
-            PpoTrainer.PpoResult result = PpoTrainer.train(policy, lm.tokenizer(), PROMPTS, COUNT_THE, cfg);
+            PpoTrainer.PpoResult result = PpoTrainer.fit(policy, lm.tokenizer(), PROMPTS, COUNT_THE, cfg);
             result.valueHead().close();
             return result;
         }

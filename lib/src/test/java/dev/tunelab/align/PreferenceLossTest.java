@@ -1,5 +1,6 @@
 package dev.tunelab.align;
 
+import dev.tunelab.train.LossOutput;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

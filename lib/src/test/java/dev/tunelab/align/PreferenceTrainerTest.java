@@ -10,6 +10,7 @@ import dev.tunelab.peft.Lora;
 import dev.tunelab.peft.LoraConfig;
 import dev.tunelab.peft.PeftModel;
 import dev.tunelab.train.LrSchedule;
+import dev.tunelab.train.TrainResult;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,8 +44,8 @@ class PreferenceTrainerTest {
     }
 
     static PreferenceConfig quick(PreferenceMethod method, int steps) {
-        return new PreferenceConfig(method).steps(steps).batchSize(8).learningRate(2e-2).runsDir(null).progress(false)
-                .logEvery(1).seed(3);
+        return new PreferenceConfig(method).batchSize(8)
+                .train(t -> t.steps(steps).learningRate(2e-2).runsDir(null).progress(false).logEvery(1).seed(3));
     }
 
     @Test
@@ -53,7 +54,7 @@ class PreferenceTrainerTest {
             PeftModel policy = policy(model);
             List<PreferencePair> train = markerPairs(48, 1);
             List<PreferencePair> eval = markerPairs(32, 2);
-            PreferenceResult result = PreferenceTrainer.fit(policy, train, eval, quick(DpoLoss.sigmoid(0.5), 30));
+            TrainResult result = PreferenceTrainer.fit(policy, train, eval, quick(DpoLoss.sigmoid(0.5), 30));
             List<Map<String, Object>> history = result.run().history();
             // step 1's metrics are taken before its update: a fresh adapter is exactly the reference
             Map<String, Object> first = history.get(0);
@@ -64,7 +65,8 @@ class PreferenceTrainerTest {
             assertTrue(result.evalMetrics().get("rewards/accuracies") > 0.9, "held-out accuracy: " + result.evalMetrics());
             assertTrue(result.evalMetrics().get("rewards/margins") > 0.5, "held-out margin: " + result.evalMetrics());
             assertTrue(result.evalMetrics().get("loss") < 0.4, "held-out loss below log 2: " + result.evalMetrics());
-            assertTrue(result.mimeBundle().get("image/png").length() > 1000, "renders the margin and accuracy curves");
+            assertTrue(result.mimeBundle().get("text/html").split("data:image/png;base64").length == 4,
+                    "renders the loss, margin and accuracy curves, one chart each");
         }
     }
 
@@ -72,7 +74,7 @@ class PreferenceTrainerTest {
     void ipoOrpoAndKtoEachSeparateChosenFromRejected() {
         for (PreferenceMethod method : List.of(DpoLoss.ipo(0.5), new OrpoLoss(1.0), KtoLoss.of(0.5))) {
             try (LlamaModel model = TinyModels.model(11)) {
-                PreferenceResult result = PreferenceTrainer.fit(policy(model), markerPairs(48, 1), markerPairs(32, 2),
+                TrainResult result = PreferenceTrainer.fit(policy(model), markerPairs(48, 1), markerPairs(32, 2),
                         quick(method, 30));
                 Map<String, Double> eval = result.evalMetrics();
                 assertTrue(eval.get("rewards/margins") > 0, method + ": " + eval);
@@ -90,18 +92,18 @@ class PreferenceTrainerTest {
         float[] straight;
         try (LlamaModel model = TinyModels.model(11)) {
             PeftModel policy = policy(model);
-            PreferenceTrainer.fit(policy, train, List.of(), quick(DpoLoss.sigmoid(0.5), 10).schedule(LrSchedule.Kind.CONSTANT));
+            PreferenceTrainer.fit(policy, train, List.of(), quick(DpoLoss.sigmoid(0.5), 10).train(t -> t.schedule(LrSchedule.Kind.CONSTANT)));
             straight = policy.adapterParameters("default").values().iterator().next().data().toFloatArray();
         }
         try (LlamaModel model = TinyModels.model(11)) {
             PeftModel policy = policy(model);
             PreferenceTrainer.fit(policy, train, List.of(),
-                    quick(DpoLoss.sigmoid(0.5), 6).schedule(LrSchedule.Kind.CONSTANT).checkpointDir(dir));
+                    quick(DpoLoss.sigmoid(0.5), 6).train(t -> t.schedule(LrSchedule.Kind.CONSTANT).checkpointDir(dir)));
         }
         try (LlamaModel model = TinyModels.model(11)) {
             PeftModel policy = policy(model);
-            PreferenceResult resumed = PreferenceTrainer.fit(policy, train, List.of(),
-                    quick(DpoLoss.sigmoid(0.5), 10).schedule(LrSchedule.Kind.CONSTANT).checkpointDir(dir));
+            TrainResult resumed = PreferenceTrainer.fit(policy, train, List.of(),
+                    quick(DpoLoss.sigmoid(0.5), 10).train(t -> t.schedule(LrSchedule.Kind.CONSTANT).checkpointDir(dir)));
             assertEquals(6, resumed.startStep());
             assertArrayEquals(straight, policy.adapterParameters("default").values().iterator().next().data().toFloatArray(), 1e-6f);
         }

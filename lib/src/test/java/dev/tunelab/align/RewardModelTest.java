@@ -50,7 +50,8 @@ class RewardModelTest {
             List<PreferencePair> train = pairs(rm, markerTexts(64, 1));
             List<PreferencePair> held = pairs(rm, markerTexts(40, 2));
             double before = rm.accuracy(held);
-            var run = rm.fit(train, held, 20, 8, 1e-2, 10, 3, null);
+            var run = RewardTrainer.fit(rm, train, held, new RewardConfig().batchSize(8)
+                    .train(t -> t.steps(20).learningRate(1e-2).evalEvery(10).seed(3).runsDir(null).progress(false))).run();
             double after = rm.accuracy(held);
             System.out.printf("reward model held-out accuracy: %.3f before, %.3f after%n", before, after);
             assertTrue(after > 0.9, "held-out accuracy " + after + " (before training " + before + ")");

@@ -76,7 +76,7 @@ class AutogradScalarTest {
                     }
                     gc.backward(loss.div(Autograd.scalar(loss, 2)));
                 }
-                try (NDArray g = model.namedParameters().get("model.layers.0.self_attn.q_proj.weight").gradient()) {
+                try (NDArray g = model.namedParameters().get("model.layers.0.self_attn.q_proj.weight").gradient(model.manager())) {
                     grads[run] = g.toFloatArray();
                 }
             }

@@ -62,7 +62,7 @@ class AdapterGradientCheckTest {
                 for (var e : params.entrySet()) {
                     Parameter p = e.getValue();
                     double[] grad;
-                    try (NDArray g = p.gradient()) {
+                    try (NDArray g = p.gradient(p.data().getManager())) {
                         grad = g.toDoubleArray();
                     }
                     double[] values = p.data().toDoubleArray();

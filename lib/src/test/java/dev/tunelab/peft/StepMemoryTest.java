@@ -39,7 +39,7 @@ class StepMemoryTest {
                 GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             var ids = m.create(TinyModels.IDS);
             gc.backward(Losses.causalLm(model.forward(ids), ids));
-            model.trainableParameters().values().forEach(p -> p.gradient().close());
+            model.trainableParameters().values().forEach(p -> p.gradient(m));
         }
     }
 }

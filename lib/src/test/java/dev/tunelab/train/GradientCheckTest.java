@@ -39,7 +39,7 @@ class GradientCheckTest {
             for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
                 Parameter p = e.getValue();
                 double[] grad;
-                try (NDArray g = p.gradient()) {
+                try (NDArray g = p.gradient(p.data().getManager())) {
                     grad = g.toDoubleArray();
                 }
                 double[] values = p.data().toDoubleArray();

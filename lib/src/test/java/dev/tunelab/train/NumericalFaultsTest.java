@@ -125,7 +125,7 @@ class NumericalFaultsTest {
                             NDArray err = layer.forward(x).sub(y);
                             gc.backward(err.square().mean());
                         }
-                        Trainer.clipGradNorm(params, clipNorm); // then the step, as Trainer.fit does
+                        Gradients.clipNorm(params, clipNorm); // then the step, as Trainer.fit does
                         optimizer.step(0.05);
                         optimizer.zeroGrad();
                     }

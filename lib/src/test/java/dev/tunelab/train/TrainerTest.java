@@ -54,7 +54,7 @@ class TrainerTest {
         // The best weights are those of the lowest logged held-out loss.
         double lowest = straight.run().history().stream().filter(h -> h.containsKey("eval_loss"))
                 .mapToDouble(h -> ((Number) h.get("eval_loss")).doubleValue()).min().orElseThrow();
-        assertEquals(lowest, Checkpoints.bestEvalLoss(tmp.resolve("ck-a").resolve(Checkpoints.BEST)).orElseThrow(), 0);
+        assertEquals(lowest, Checkpoints.best(tmp.resolve("ck-a")).orElseThrow().evalLoss(), 0);
         assertEquals(lowest, ((Number) straight.run().summary().get("best_eval_loss")).doubleValue(), 0);
         double first = (double) straight.run().history().get(0).get("loss");
         assertTrue(first > 3.0, "initial loss should be near ln(32)=3.47, was " + first);

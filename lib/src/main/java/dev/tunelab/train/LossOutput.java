@@ -1,4 +1,4 @@
-package dev.tunelab.align;
+package dev.tunelab.train;
 
 import ai.djl.ndarray.NDArray;
 import java.util.Collections;
