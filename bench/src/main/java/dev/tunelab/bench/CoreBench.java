@@ -3,7 +3,7 @@ package dev.tunelab.bench;
 import dev.tunelab.io.AtomicFiles;
 import dev.tunelab.model.LlamaConfig;
 import dev.tunelab.model.LlamaModel;
-import dev.tunelab.train.Pretraining;
+import dev.tunelab.recipes.pretrain.Pretraining;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.Set;

@@ -2,9 +2,9 @@ package dev.tunelab.bench;
 
 import dev.tunelab.LanguageModel;
 import dev.tunelab.Models;
-import dev.tunelab.distill.StoryOpenings;
 import dev.tunelab.generate.Generation;
 import dev.tunelab.generate.GenerationConfig;
+import dev.tunelab.recipes.stories.StoryOpenings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tunelab.model.LlamaConfig;
-import dev.tunelab.train.Pretraining;
+import dev.tunelab.recipes.pretrain.Pretraining;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;

@@ -3,7 +3,7 @@ package dev.tunelab.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tunelab.model.LlamaConfig;
-import dev.tunelab.train.Pretraining;
+import dev.tunelab.recipes.pretrain.Pretraining;
 import org.junit.jupiter.api.Test;
 
 class TrainingFlopsTest {

@@ -1,6 +1,8 @@
 package dev.tunelab.data;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -32,30 +34,48 @@ public final class Lexicon {
 
     /** Reads a {@code term<TAB>score} file; a bad line is an error naming the file and line. */
     public static Lexicon load(Path file) {
-        Map<String, Integer> scores = new LinkedHashMap<>();
         try (var lines = new LineReader(Loader.open(file), 1 << 16)) {
-            for (LineReader.Line line; (line = lines.next()) != null; ) {
-                if (line.problem() != null) throw new DataFormatException(file, line.number(), -1, null, line.problem());
-                if (line.text().isBlank()) continue;
-                int tab = line.text().lastIndexOf('\t');
-                if (tab <= 0) throw new DataFormatException(file, line.number(), -1, null,
-                        "expected term<TAB>score, got \"" + line.text() + "\"");
-                String term = line.text().substring(0, tab).strip().toLowerCase(Locale.ROOT);
-                int score;
-                try {
-                    score = Integer.parseInt(line.text().substring(tab + 1).strip());
-                } catch (NumberFormatException e) {
-                    throw new DataFormatException(file, line.number(), -1, "score",
-                            "expected an integer, got \"" + line.text().substring(tab + 1) + "\"");
-                }
-                if (scores.put(term, score) != null) {
-                    throw new DataFormatException(file, line.number(), -1, "term", "\"" + term + "\" appears twice");
-                }
-            }
+            return new Lexicon(Loader.name(file), parse(lines, file));
         } catch (IOException e) {
             throw Loader.io(file, e);
         }
-        return new Lexicon(Loader.name(file), scores);
+    }
+
+    /**
+     * Reads a {@code term<TAB>score} list from {@code in}, for a list that is no file of its own
+     * (a classpath resource, say), and closes it. {@code source} names it in errors (as a file
+     * would be named: {@code story-sentiment.txt:2: ...}) and gives the lexicon's name.
+     */
+    public static Lexicon read(InputStream in, String source) {
+        Path shown = Path.of(source);
+        try (var lines = new LineReader(new BufferedInputStream(in, 1 << 16), 1 << 16)) {
+            return new Lexicon(Loader.name(shown), parse(lines, shown));
+        } catch (IOException e) {
+            throw Loader.io(shown, e);
+        }
+    }
+
+    private static Map<String, Integer> parse(LineReader lines, Path file) throws IOException {
+        Map<String, Integer> scores = new LinkedHashMap<>();
+        for (LineReader.Line line; (line = lines.next()) != null; ) {
+            if (line.problem() != null) throw new DataFormatException(file, line.number(), -1, null, line.problem());
+            if (line.text().isBlank()) continue;
+            int tab = line.text().lastIndexOf('\t');
+            if (tab <= 0) throw new DataFormatException(file, line.number(), -1, null,
+                    "expected term<TAB>score, got \"" + line.text() + "\"");
+            String term = line.text().substring(0, tab).strip().toLowerCase(Locale.ROOT);
+            int score;
+            try {
+                score = Integer.parseInt(line.text().substring(tab + 1).strip());
+            } catch (NumberFormatException e) {
+                throw new DataFormatException(file, line.number(), -1, "score",
+                        "expected an integer, got \"" + line.text().substring(tab + 1) + "\"");
+            }
+            if (scores.put(term, score) != null) {
+                throw new DataFormatException(file, line.number(), -1, "term", "\"" + term + "\" appears twice");
+            }
+        }
+        return scores;
     }
 
     public String name() {

@@ -121,7 +121,7 @@ public final class SyntheticSet<T extends TeacherTask> implements Renderable {
     }
 
     /**
-     * One JSON object a kept sample: the task's row ({@link TeacherTask#row}, for story tasks the
+     * One JSON object a kept sample: the task's row ({@link TeacherTask#row}, for instruction tasks the
      * Alpaca fields), then {@code provenance}: teacher and sampling settings, the batch's sampling
      * seed, which of the task's samples it was, the stages it passed, and the best-of-k reward.
      */

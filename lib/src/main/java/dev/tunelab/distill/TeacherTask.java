@@ -17,7 +17,8 @@ public interface TeacherTask {
 
     /**
      * The data-set row for a kept {@code completion} ({@link SyntheticSet#writeJsonl}): by default
-     * {@code prompt} and {@code completion}; {@link StoryTask} writes Alpaca's fields and its slots.
+     * {@code prompt} and {@code completion}; a task set that trains instruction following writes
+     * Alpaca's fields (the story tasks of the recipes module add their kind and slots).
      */
     default Map<String, String> row(String completion) {
         Map<String, String> m = new LinkedHashMap<>();

@@ -3,7 +3,7 @@ package dev.tunelab.eval;
 import dev.tunelab.data.Lexicon;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
-import java.nio.file.Files;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,13 +23,18 @@ import tech.tablesaw.api.Table;
  * reward model in preference and RL experiments where the true reward must be known.
  *
  * <pre>{@code
- * var judge = SentimentJudge.stories();           // datasets/lexicon/story-sentiment.txt
+ * var judge = SentimentJudge.stories();           // the story lexicon packaged with the library
  * judge.score("Lily was not sad. She smiled.");   // -0.74 * -2 + 2 = 3.48
+ * var mine = SentimentJudge.load(Path.of("my-lexicon.txt"));   // any list in AFINN's format
  * }</pre>
  */
 public final class SentimentJudge {
-    /** The lexicon written for tunelab's story tasks, relative to the repository root. */
-    public static final String STORY_LEXICON = "datasets/lexicon/story-sentiment.txt";
+    /**
+     * The classpath resource holding the lexicon written for tunelab's story tasks: the
+     * repository's {@code datasets/lexicon/story-sentiment.txt}, packaged into the library's jar
+     * by the build.
+     */
+    public static final String STORY_LEXICON_RESOURCE = "/dev/tunelab/eval/story-sentiment.txt";
 
     // VADER (Hutto & Gilbert 2014, vaderSentiment.py N_SCALAR): a negated term keeps -0.74 of its score.
     public static final double NEGATION_FACTOR = -0.74;
@@ -51,18 +56,24 @@ public final class SentimentJudge {
     }
 
     /**
-     * The judge with tunelab's story lexicon, found at {@value #STORY_LEXICON} under the working
-     * directory or one of its parents (so it works from the repository root, {@code lib/} and
-     * {@code notebooks/}).
+     * A judge with the lexicon in the classpath resource {@code name} (an absolute resource name,
+     * as {@link Class#getResourceAsStream} takes it: {@code "/my/package/lexicon.txt"}).
+     */
+    public static SentimentJudge loadResource(String name) {
+        InputStream in = SentimentJudge.class.getResourceAsStream(name);
+        if (in == null) {
+            throw new IllegalArgumentException("no classpath resource " + name
+                    + ": use SentimentJudge.load(path) for a lexicon file");
+        }
+        return new SentimentJudge(Lexicon.read(in, name.substring(name.lastIndexOf('/') + 1)));
+    }
+
+    /**
+     * The judge with tunelab's story lexicon ({@value #STORY_LEXICON_RESOURCE}, on the class path
+     * with the library), whatever the working directory.
      */
     public static SentimentJudge stories() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path file = dir.resolve(STORY_LEXICON);
-            if (Files.isRegularFile(file)) return load(file);
-        }
-        throw new IllegalStateException("no " + STORY_LEXICON + " under the working directory "
-                + Path.of("").toAbsolutePath() + " or its parents: run from inside the tunelab repository, "
-                + "or use SentimentJudge.load(path)");
+        return loadResource(STORY_LEXICON_RESOURCE);
     }
 
     public Lexicon lexicon() {

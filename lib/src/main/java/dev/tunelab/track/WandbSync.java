@@ -11,6 +11,11 @@ import java.util.List;
  * from a shell: {@code java -cp <classpath> dev.tunelab.track.WandbSync runs/<id> [more runs]}.
  * It continues where the last upload stopped; sending a part twice is harmless because
  * file_stream offsets are line numbers fixed by the journal. Sync a run only after its process ended.
+ *
+ * <p>A command-line tool of the library, its only {@code main} (README, "Tracking, comparing,
+ * sweeping"): {@code WandbSync <run folder>...} takes its settings from the environment
+ * ({@code WANDB_API_KEY}, {@code WANDB_BASE_URL}, ...), prints a line per run, and exits with 0
+ * when every run was synced, 1 when one was not, 2 without a run folder.
  */
 public final class WandbSync {
     private WandbSync() {}

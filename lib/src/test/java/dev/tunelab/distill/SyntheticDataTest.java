@@ -9,10 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tunelab.LanguageModel;
+import dev.tunelab.data.AlpacaExample;
 import dev.tunelab.data.Datasets;
-import dev.tunelab.generate.GenerationConfig;
 import dev.tunelab.distill.TinyTeacher.Task;
+import dev.tunelab.generate.GenerationConfig;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -92,8 +94,8 @@ class SyntheticDataTest {
 
     @Test
     void theJsonlRoundTripsThroughTheLoadersWithItsProvenance() throws Exception {
-        var story = new StoryTask("find", "Write a story about Lily who finds a ball.", "Lily found a ball.",
-                Map.of("name", "Lily", "thing", "ball"), List.of(ANY));
+        var story = new InstructionTask("Write a story about Lily who finds a ball.", "Lily found a ball.", "find",
+                List.of(ANY));
         var set = SyntheticData.builder(lm, "tiny").config(config(GenerationConfig.sample(1.0))).samplesPerTask(2)
                 .build().run(List.of(story, story));
         Path file = tmp.resolve("synthetic.jsonl");
@@ -118,6 +120,20 @@ class SyntheticDataTest {
         var other = SyntheticData.builder(lm, "tiny").config(config(GenerationConfig.sample(1.0)).seed(6)).samplesPerTask(2)
                 .build().run(List.of(story, story));
         assertNotEquals(texts(set), texts(other));
+    }
+
+    /**
+     * A task whose row is an Alpaca instruction row with its kind, as a task set built on the
+     * library writes one (the story tasks of the recipes module do): the output is the prompt the
+     * teacher continued followed by its continuation.
+     */
+    record InstructionTask(String instruction, String prompt, String group, List<Check> checks) implements TeacherTask {
+        @Override
+        public Map<String, String> row(String completion) {
+            Map<String, String> m = new LinkedHashMap<>(new AlpacaExample(instruction, "", prompt + completion).columns());
+            m.put("kind", group);
+            return m;
+        }
     }
 
     static List<String> texts(SyntheticSet<?> set) {

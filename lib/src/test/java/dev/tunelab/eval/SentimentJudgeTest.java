@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tunelab.data.DataFormatException;
 import dev.tunelab.data.Lexicon;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -66,6 +68,23 @@ class SentimentJudgeTest {
         assertEquals(-1.0, v.score(), 1e-12);
         assertEquals(20, v.words());
         assertTrue(v.mimeBundle().get("text/html").contains("cried"));
+    }
+
+    @Test
+    void theStoryJudgeReadsTheCommittedLexiconFromTheClassPath() {
+        // Maven runs these tests in lib/; the packaged resource is the file in datasets/.
+        Lexicon committed = SentimentJudge.load(Path.of("../datasets/lexicon/story-sentiment.txt")).lexicon();
+        assertEquals(committed.scores(), JUDGE.lexicon().scores());
+        assertEquals("story-sentiment", JUDGE.lexicon().name());
+        var e = assertThrows(IllegalArgumentException.class, () -> SentimentJudge.loadResource("/no/such/lexicon.txt"));
+        assertTrue(e.getMessage().contains("/no/such/lexicon.txt"), e.getMessage());
+    }
+
+    @Test
+    void aBadLexiconLineFromAStreamNamesItsSourceAndLine() {
+        var in = new ByteArrayInputStream("happy\t3\nhappy\t2\n".getBytes(StandardCharsets.UTF_8));
+        var e = assertThrows(DataFormatException.class, () -> Lexicon.read(in, "lex.txt"));
+        assertTrue(e.getMessage().contains("lex.txt:2") && e.getMessage().contains("twice"), e.getMessage());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.tunelab.distill;
+package dev.tunelab.recipes.stories;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -10,6 +10,8 @@ import dev.tunelab.data.AlpacaExample;
 import dev.tunelab.data.Dataset;
 import dev.tunelab.data.Datasets;
 import dev.tunelab.data.Row;
+import dev.tunelab.distill.Candidate;
+import dev.tunelab.distill.Teacher;
 import dev.tunelab.eval.SentimentJudge;
 import java.nio.file.Path;
 import java.util.HashSet;

@@ -1,6 +1,8 @@
-package dev.tunelab.distill;
+package dev.tunelab.recipes.stories;
 
 import dev.tunelab.data.AlpacaExample;
+import dev.tunelab.distill.Check;
+import dev.tunelab.distill.TeacherTask;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;

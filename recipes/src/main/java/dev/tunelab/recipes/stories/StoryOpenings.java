@@ -1,8 +1,8 @@
-package dev.tunelab.distill;
+package dev.tunelab.recipes.stories;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tunelab.distill.StoryWords.Child;
+import dev.tunelab.recipes.stories.StoryWords.Child;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,10 +1,13 @@
-package dev.tunelab.distill;
+package dev.tunelab.recipes.stories;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tunelab.distill.Candidate;
+import dev.tunelab.distill.Check;
+import dev.tunelab.distill.Teacher;
 import dev.tunelab.eval.SentimentJudge;
 import java.util.HashSet;
 import java.util.List;
@@ -21,7 +24,8 @@ class StoryTasksTest {
             + " ball to each other all day. When the sun went down, Lily took the ball home and put it under her bed.";
 
     static String failure(StoryTask t, String completion) {
-        return Teacher.firstFailure(t, new Candidate(t.opening(), completion));
+        Check failed = Teacher.firstFailedCheck(t, new Candidate(t.opening(), completion));
+        return failed == null ? null : failed.kind();
     }
 
     @Test

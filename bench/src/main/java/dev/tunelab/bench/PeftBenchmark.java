@@ -1,7 +1,12 @@
-package dev.tunelab.peft;
+package dev.tunelab.bench;
 
 import dev.tunelab.model.LlamaConfig;
 import dev.tunelab.model.LlamaModel;
+import dev.tunelab.peft.Lora;
+import dev.tunelab.peft.LoraConfig;
+import dev.tunelab.peft.QuantFormat;
+import dev.tunelab.peft.Quantization;
+import dev.tunelab.peft.QuantizedLinear;
 import dev.tunelab.train.BatchSource;
 import dev.tunelab.train.TokenWindows;
 import dev.tunelab.train.TrainConfig;

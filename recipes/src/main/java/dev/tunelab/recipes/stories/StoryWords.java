@@ -1,4 +1,4 @@
-package dev.tunelab.distill;
+package dev.tunelab.recipes.stories;
 
 import java.util.List;
 

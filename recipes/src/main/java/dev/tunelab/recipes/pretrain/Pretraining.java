@@ -1,4 +1,4 @@
-package dev.tunelab.train;
+package dev.tunelab.recipes.pretrain;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,6 +10,13 @@ import dev.tunelab.io.BpeTrainer;
 import dev.tunelab.io.Tokenizer;
 import dev.tunelab.model.LlamaConfig;
 import dev.tunelab.model.LlamaModel;
+import dev.tunelab.train.Checkpoints;
+import dev.tunelab.train.LrSchedule;
+import dev.tunelab.train.TokenChunks;
+import dev.tunelab.train.TokenWindows;
+import dev.tunelab.train.TrainConfig;
+import dev.tunelab.train.TrainResult;
+import dev.tunelab.train.Trainer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -270,11 +277,23 @@ public final class Pretraining {
         }
     }
 
+    static final String USAGE = """
+            usage: bin/pretrain [options]   (dev.tunelab.recipes.pretrain.Pretraining)
+              --data DIR         the public data mirror with tinystories/ (default $TUNELAB_DATA)
+              --out DIR          where the model folders go (default datasets/models)
+              --work DIR         checkpoints, runs and the tokenizer (default target/pretraining)
+              --vocab N          tokenizer vocabulary size (default 2048)
+              --models LIST      base, mini or base,mini (default base,mini)
+              --steps N          shorten the schedule to N steps
+              --eval-every N     held-out evaluation every N steps (with --steps; default steps/10)
+              --help             this text
+            """;
+
     /**
      * Command line: {@code --data DIR} (the mirror; default $TUNELAB_DATA), {@code --out DIR}
      * (default datasets/models), {@code --work DIR} (checkpoints and runs; default
      * target/pretraining), {@code --vocab N} (2048), {@code --models base,mini}, {@code --steps N}
-     * and {@code --eval-every N} to shorten the schedule.
+     * and {@code --eval-every N} to shorten the schedule; {@code --help} prints them.
      */
     public static void main(String[] args) throws IOException {
         Path data = System.getenv("TUNELAB_DATA") == null ? null : Path.of(System.getenv("TUNELAB_DATA"));
@@ -293,8 +312,12 @@ public final class Pretraining {
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 case "--eval-every" -> evalEvery = Integer.parseInt(args[++i]);
                 case "--models" -> models = List.of(args[++i].split(","));
+                case "--help", "-h" -> {
+                    System.out.print(USAGE);
+                    return;
+                }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (expected --data, --out, --work, --vocab, --models, --steps, --eval-every)");
+                        + " (expected --data, --out, --work, --vocab, --models, --steps, --eval-every, --help)");
             }
         }
         if (data == null) {

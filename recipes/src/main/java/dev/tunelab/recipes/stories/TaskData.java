@@ -1,10 +1,16 @@
-package dev.tunelab.distill;
+package dev.tunelab.recipes.stories;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tunelab.LanguageModel;
 import dev.tunelab.Models;
+import dev.tunelab.distill.FilterStats;
+import dev.tunelab.distill.NgramDedup;
+import dev.tunelab.distill.SyntheticData;
+import dev.tunelab.distill.SyntheticSet;
+import dev.tunelab.distill.Teacher;
+import dev.tunelab.distill.TeacherConfig;
 import dev.tunelab.eval.SentimentJudge;
 import dev.tunelab.generate.GenerationConfig;
 import dev.tunelab.io.AtomicFiles;
@@ -51,6 +57,12 @@ public final class TaskData {
     public static final String INSTRUCTIONS_TEST = "story-instructions-test.jsonl";
     public static final String SYNTHETIC_TRAIN = "story-synthetic-train.jsonl";
     public static final String MANIFEST = "MANIFEST.json";
+    /**
+     * The story lexicon file, relative to the repository root where {@code bin/make-task-data}
+     * runs: the file {@link SentimentJudge#stories()} reads as a resource, read here as a file so
+     * that the manifest records its sha256 (and {@code --lexicon} can point at another one).
+     */
+    public static final String LEXICON = "datasets/lexicon/story-sentiment.txt";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -236,18 +248,44 @@ public final class TaskData {
         }
     }
 
+    static final String USAGE = """
+            usage: bin/make-task-data [options]   (dev.tunelab.recipes.stories.TaskData, run from the repository root)
+              --model DIR              the teacher (default datasets/models/tinystories-base)
+              --out DIR                where the files and MANIFEST.json go (default datasets/tasks)
+              --lexicon FILE           the sentiment lexicon of the mood checks (default %s)
+              --seed N                 the seed of openings, tasks and sampling (default %d)
+              --per-kind N             instruction tasks of each kind (default %d)
+              --test-per-kind N        of which held out (default %d)
+              --attempts N             samples per task at most (default %d)
+              --batch N                sampling batch size (default %d)
+              --openings-only          only the story openings; no model needed
+              --rejected FILE          also write the thrown-away samples with the check each failed
+              --synthetic              also the synthetic pool (notebook 08)
+              --synthetic-only         only the synthetic pool
+              --synthetic-per-kind N   synthetic tasks drawn of each kind (default %d)
+              --synthetic-samples K    samples per synthetic task (default %d)
+              --help                   this text
+            """;
+
+    static String usage() {
+        Options d = Options.defaults();
+        return String.format(Locale.ROOT, USAGE, LEXICON, d.seed(), d.tasksPerKind(), d.testTasksPerKind(),
+                d.teacher().maxAttempts(), d.teacher().batchSize(), d.syntheticPerKind(), d.syntheticSamples());
+    }
+
     /**
      * Command line: {@code --model DIR} (default datasets/models/tinystories-base), {@code --out DIR}
-     * (default datasets/tasks), {@code --lexicon FILE} (default {@value SentimentJudge#STORY_LEXICON}),
+     * (default datasets/tasks), {@code --lexicon FILE} (default {@value #LEXICON}),
      * {@code --seed N}, {@code --per-kind N}, {@code --test-per-kind N}, {@code --attempts N},
      * {@code --batch N}, {@code --openings-only}, {@code --rejected FILE} (the thrown-away samples
      * with the check each failed, for a look; not part of the data), {@code --synthetic} (also the
-     * synthetic pool), {@code --synthetic-only}, {@code --synthetic-per-kind N}, {@code --synthetic-samples K}.
+     * synthetic pool), {@code --synthetic-only}, {@code --synthetic-per-kind N}, {@code --synthetic-samples K};
+     * {@code --help} prints them.
      */
     public static void main(String[] args) throws IOException {
         Path model = Path.of("datasets/models/tinystories-base");
         Path out = Path.of("datasets/tasks");
-        Path lexicon = Path.of(SentimentJudge.STORY_LEXICON);
+        Path lexicon = Path.of(LEXICON);
         Options d = Options.defaults();
         long seed = d.seed();
         int perKind = d.tasksPerKind();
@@ -275,9 +313,13 @@ public final class TaskData {
                 case "--synthetic-only" -> syntheticOnly = true;
                 case "--synthetic-per-kind" -> syntheticPerKind = Integer.parseInt(args[++i]);
                 case "--synthetic-samples" -> syntheticSamples = Integer.parseInt(args[++i]);
+                case "--help", "-h" -> {
+                    System.out.print(usage());
+                    return;
+                }
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + " (expected --model, --out, "
                         + "--lexicon, --seed, --per-kind, --test-per-kind, --attempts, --batch, --openings-only, --rejected FILE, "
-                        + "--synthetic, --synthetic-only, --synthetic-per-kind N, --synthetic-samples K)");
+                        + "--synthetic, --synthetic-only, --synthetic-per-kind N, --synthetic-samples K, --help)");
             }
         }
         Options o = new Options(seed, d.openingsTrain(), d.openingsTest(), perKind, testPerKind, teacher.seed(seed),

@@ -1,7 +1,9 @@
-package dev.tunelab.distill;
+package dev.tunelab.recipes.stories;
 
-import dev.tunelab.distill.StoryWords.Child;
+import dev.tunelab.distill.Check;
+import dev.tunelab.distill.Checks;
 import dev.tunelab.eval.SentimentJudge;
+import dev.tunelab.recipes.stories.StoryWords.Child;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

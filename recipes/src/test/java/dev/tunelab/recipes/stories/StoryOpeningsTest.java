@@ -1,4 +1,4 @@
-package dev.tunelab.distill;
+package dev.tunelab.recipes.stories;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
