@@ -17,7 +17,7 @@ import dev.tunelab.peft.Lora;
 import dev.tunelab.peft.LoraConfig;
 import dev.tunelab.peft.PeftModel;
 import dev.tunelab.train.AdamW;
-import dev.tunelab.train.Trainer;
+import dev.tunelab.train.Gradients;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -99,7 +99,7 @@ public final class AlignmentBench {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 gc.backward(loss.apply(m));
             }
-            Trainer.clipGradNorm(params, 1.0);
+            Gradients.clipNorm(params, 1.0);
             optimizer.step(1e-4);
             optimizer.zeroGrad();
         }

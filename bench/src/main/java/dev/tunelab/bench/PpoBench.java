@@ -58,9 +58,10 @@ public final class PpoBench {
         SentimentJudge judge = SentimentJudge.stories();
         try (LanguageModel lm = Models.load(modelDir)) {
             PeftModel policy = Lora.apply(lm.model(), LoraConfig.builder().r(8).alpha(16).allLinear().build());
-            PpoConfig cfg = new PpoConfig().steps(steps).batchSize(batch).miniBatchSize(minibatch).ppoEpochs(epochs)
-                    .maxNewTokens(tokens).runsDir(null).progress(false);
-            PpoTrainer.PpoResult result = PpoTrainer.train(policy, lm.tokenizer(), prompts,
+            int totalSteps = steps;
+            PpoConfig cfg = new PpoConfig().batchSize(batch).miniBatchSize(minibatch).ppoEpochs(epochs)
+                    .maxNewTokens(tokens).train(t -> t.steps(totalSteps).runsDir(null).progress(false));
+            PpoTrainer.PpoResult result = PpoTrainer.fit(policy, lm.tokenizer(), prompts,
                     (prompt, completion) -> judge.score(completion), cfg);
             List<Map<String, Object>> timed = result.run().history().subList(1, steps);
             double tokensPerSecond = median(timed, "time/rollout_tokens_per_second");

@@ -1,5 +1,6 @@
 package dev.tunelab.align;
 
+import dev.tunelab.eval.RewardFunction;
 import dev.tunelab.generate.Generation;
 import dev.tunelab.generate.GenerationConfig;
 import dev.tunelab.generate.Generator;

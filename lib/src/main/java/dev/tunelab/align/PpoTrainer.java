@@ -1,5 +1,6 @@
 package dev.tunelab.align;
 
+import dev.tunelab.eval.RewardFunction;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;

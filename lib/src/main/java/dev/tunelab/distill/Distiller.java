@@ -172,7 +172,6 @@ public final class Distiller {
                 .generate(prompts, cfg.onPolicySampling.seed(seed));
         List<long[]> ids = new ArrayList<>();
         List<long[]> labels = new ArrayList<>();
-        int length = 0;
         for (int b = 0; b < prompts.size(); b++) {
             long[] p = prompts.get(b);
             long[] t = out.get(b).tokens();
@@ -184,19 +183,7 @@ public final class Distiller {
             Arrays.fill(lab, 0, p.length, Losses.IGNORE_INDEX);
             ids.add(row);
             labels.add(lab);
-            length = Math.max(length, row.length);
         }
-        long[][] idM = new long[ids.size()][length];
-        long[][] labM = new long[ids.size()][length];
-        long[][] maskM = new long[ids.size()][length];
-        for (int b = 0; b < ids.size(); b++) {
-            int n = ids.get(b).length;
-            Arrays.fill(idM[b], student.config().padTokenId());
-            Arrays.fill(labM[b], Losses.IGNORE_INDEX);
-            System.arraycopy(ids.get(b), 0, idM[b], 0, n);
-            System.arraycopy(labels.get(b), 0, labM[b], 0, n);
-            Arrays.fill(maskM[b], 0, n, 1L);
-        }
-        return new Batch(idM, labM, maskM);
+        return Batch.rightPadded(ids, labels, student.config().padTokenId());
     }
 }

@@ -1,5 +1,6 @@
 package dev.tunelab.distill;
 
+import dev.tunelab.eval.RewardFunction;
 /**
  * One stage of a synthetic-data filter chain, applied to every task's candidates (a task's own
  * verifiable checks come first, see {@link SyntheticData}). A filter may remember what was kept
@@ -35,7 +36,7 @@ public interface Filter {
      * A judge or reward model as a filter: keeps a candidate whose {@code reward} is at least
      * {@code min} (e.g. a sentiment judge, a classifier's probability, a teacher's log-likelihood).
      */
-    static Filter atLeast(String name, Reward reward, double min) {
+    static Filter atLeast(String name, RewardFunction reward, double min) {
         return new Filter() {
             @Override
             public String name() {
@@ -44,7 +45,7 @@ public interface Filter {
 
             @Override
             public boolean passes(Candidate c) {
-                return reward.score(c) >= min;
+                return reward.score(c.prompt(), c.completion()) >= min;
             }
         };
     }

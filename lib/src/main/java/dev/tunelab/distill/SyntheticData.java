@@ -1,5 +1,6 @@
 package dev.tunelab.distill;
 
+import dev.tunelab.eval.RewardFunction;
 import dev.tunelab.LanguageModel;
 import dev.tunelab.display.ProgressBar;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ import java.util.Random;
  *   <li>{@code finished}: the model ended the text itself (when {@link TeacherConfig#requireEos()}),
  *   <li>{@code task checks}: every verifiable check of its task ({@link TeacherTask#checks()}),
  *   <li>the chain's {@link Filter}s in the order they were added (length, near-duplicates, a judge ...),
- *   <li>{@code best of k}: with a {@link Reward} ({@link Builder#bestOf}), only the highest-scoring
+ *   <li>{@code best of k}: with a {@link RewardFunction} ({@link Builder#bestOf}), only the highest-scoring
  *       survivor of each task is kept (rejection sampling, as in Llama 2's and ReST's best-of-k).
  * </ol>
  *
@@ -46,7 +47,7 @@ public final class SyntheticData {
     private final String teacherName;
     private final int samplesPerTask;
     private final List<Filter> filters;
-    private final Reward bestOf;
+    private final RewardFunction bestOf;
 
     private SyntheticData(Builder b) {
         this.teacher = new Teacher(b.teacher, b.config);
@@ -67,7 +68,7 @@ public final class SyntheticData {
         private TeacherConfig config = TeacherConfig.defaults();
         private int samplesPerTask = 1;
         private final List<Filter> filters = new ArrayList<>();
-        private Reward bestOf;
+        private RewardFunction bestOf;
 
         private Builder(LanguageModel teacher, String teacherName) {
             this.teacher = Objects.requireNonNull(teacher, "teacher");
@@ -85,7 +86,7 @@ public final class SyntheticData {
         /** One more stage, after the task's checks and the filters added before it. */
         public Builder filter(Filter f) { filters.add(Objects.requireNonNull(f)); return this; }
         /** Keep only each task's highest-scoring survivor (ties: the earlier sample). */
-        public Builder bestOf(Reward reward) { bestOf = Objects.requireNonNull(reward); return this; }
+        public Builder bestOf(RewardFunction reward) { bestOf = Objects.requireNonNull(reward); return this; }
 
         public SyntheticData build() {
             return new SyntheticData(this);
@@ -128,7 +129,7 @@ public final class SyntheticData {
             List<SyntheticSet.Outcome<T>> ofTask = new ArrayList<>();
             for (int s = 0; s < samplesPerTask; s++) {
                 Teacher.Sample sample = samples.get(t * samplesPerTask + s);
-                double reward = bestOf == null ? Double.NaN : bestOf.score(sample.candidate());
+                double reward = bestOf == null ? Double.NaN : bestOf.score(sample.candidate().prompt(), sample.candidate().completion());
                 var outcome = firstRejection(task, s, sample, reward);
                 // Without best-of-k a survivor is kept at once, so the next sample is compared with it too.
                 if (outcome.kept() && bestOf == null) keep(outcome);

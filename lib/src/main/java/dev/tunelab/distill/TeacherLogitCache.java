@@ -184,14 +184,7 @@ public final class TeacherLogitCache {
     }
 
     private static Batch rightPadded(List<SftSequence> seqs) {
-        int length = seqs.stream().mapToInt(SftSequence::length).max().orElse(1);
-        long[][] ids = new long[seqs.size()][length];
-        long[][] mask = new long[seqs.size()][length];
-        for (int i = 0; i < seqs.size(); i++) {
-            System.arraycopy(seqs.get(i).ids(), 0, ids[i], 0, seqs.get(i).length());
-            Arrays.fill(mask[i], 0, seqs.get(i).length(), 1L);
-        }
-        return new Batch(ids, ids, mask);
+        return Batch.rightPadded(seqs.stream().map(SftSequence::ids).toList(), null, 0);
     }
 
     @Override

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.tunelab.LanguageModel;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
+import dev.tunelab.train.Batch;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,23 +34,23 @@ public final class Embeddings {
 
     /** Mean of the final hidden states over each sequence's tokens; sequences are right-padded in batches. */
     public static float[][] meanPooled(LlamaModel model, List<long[]> sequences, int batchSize) {
-        Batches.requireTokens(sequences);
+        Batch.requireTokens(sequences);
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
         float[][] out = new float[sequences.size()][];
         for (int from = 0; from < sequences.size(); from += batchSize) {
             List<long[]> chunk = sequences.subList(from, Math.min(from + batchSize, sequences.size()));
-            float[][] pooled = Autograd.noGrad(() -> pool(model, Batches.rightPadded(chunk)));
+            float[][] pooled = Autograd.noGrad(() -> pool(model, Batch.rightPadded(chunk, null, 0)));
             System.arraycopy(pooled, 0, out, from, pooled.length);
         }
         return out;
     }
 
-    private static float[][] pool(LlamaModel model, Batches batch) {
+    private static float[][] pool(LlamaModel model, Batch batch) {
         try (NDManager m = model.manager().newSubManager()) {
-            NDArray mask = batch.mask(m);
-            NDArray hidden = model.hidden(batch.ids(m), mask, null, null).toType(DataType.FLOAT32, false); // (B, T, H)
+            NDArray mask = batch.attentionMask(m);
+            NDArray hidden = model.hidden(batch.inputIds(m), mask, null, null).toType(DataType.FLOAT32, false); // (B, T, H)
             NDArray weights = mask.toType(DataType.FLOAT32, false).expandDims(-1); // (B, T, 1)
             NDArray mean = hidden.mul(weights).sum(new int[] {1}).div(weights.sum(new int[] {1})); // (B, H)
             int rows = (int) mean.getShape().get(0);

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.tunelab.LanguageModel;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
+import dev.tunelab.train.Batch;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,7 +38,7 @@ public final class NextTokenKl {
             throw new IllegalArgumentException("the models have different vocabularies (" + model.config().vocabSize()
                     + " and " + reference.config().vocabSize() + " tokens): KL needs the same next-token space");
         }
-        Batches.requireTokens(sequences);
+        Batch.requireTokens(sequences);
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
@@ -45,12 +46,12 @@ public final class NextTokenKl {
         double max = 0;
         long positions = 0;
         for (int from = 0; from < sequences.size(); from += batchSize) {
-            Batches batch = Batches.rightPadded(sequences.subList(from, Math.min(from + batchSize, sequences.size())));
+            Batch batch = Batch.rightPadded(sequences.subList(from, Math.min(from + batchSize, sequences.size())), null, 0);
             float[] perPosition = Autograd.noGrad(() -> klPerPosition(model, reference, batch));
-            for (int b = 0; b < batch.mask().length; b++) {
-                for (int t = 0; t < batch.mask()[b].length; t++) {
-                    if (batch.mask()[b][t] == 1) {
-                        double kl = perPosition[b * batch.mask()[b].length + t];
+            for (int b = 0; b < batch.attentionMask().length; b++) {
+                for (int t = 0; t < batch.attentionMask()[b].length; t++) {
+                    if (batch.attentionMask()[b][t] == 1) {
+                        double kl = perPosition[b * batch.attentionMask()[b].length + t];
                         sum += kl;
                         max = Math.max(max, kl);
                         positions++;
@@ -62,11 +63,11 @@ public final class NextTokenKl {
     }
 
     /** KL at every (row, position) of the batch, flattened; padded positions hold garbage and are skipped. */
-    private static float[] klPerPosition(LlamaModel model, LlamaModel reference, Batches batch) {
+    private static float[] klPerPosition(LlamaModel model, LlamaModel reference, Batch batch) {
         // Results follow the input's manager (DJL ops attach to their first operand), so both passes free with m.
         try (NDManager m = model.manager().newSubManager()) {
-            NDArray ids = batch.ids(m);
-            NDArray mask = batch.mask(m);
+            NDArray ids = batch.inputIds(m);
+            NDArray mask = batch.attentionMask(m);
             NDArray logP = model.forward(ids, mask, null, null).toType(DataType.FLOAT32, false).logSoftmax(-1);
             NDArray logQ = reference.forward(ids, mask, null, null).toType(DataType.FLOAT32, false).logSoftmax(-1);
             return logP.exp().mul(logP.sub(logQ)).sum(new int[] {-1}).toFloatArray();

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.tunelab.LanguageModel;
 import dev.tunelab.model.Autograd;
+import dev.tunelab.train.Batch;
 import dev.tunelab.train.Losses;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,22 +51,11 @@ final class ReferenceNll {
     }
 
     private static List<Score> batch(LanguageModel lm, List<long[]> ids, List<long[]> labels) {
-        Batches padded = Batches.rightPadded(ids);
-        long[][] paddedLabels = new long[ids.size()][padded.ids()[0].length];
-        for (int b = 0; b < ids.size(); b++) {
-            Arrays.fill(paddedLabels[b], Losses.IGNORE_INDEX);
-            System.arraycopy(labels.get(b), 0, paddedLabels[b], 0, labels.get(b).length);
+        double[][] nll = Losses.rowNll(lm.model(), Batch.rightPadded(ids, labels, 0));
+        List<Score> out = new ArrayList<>();
+        for (int b = 0; b < nll[0].length; b++) {
+            out.add(new Score(nll[0][b], (int) Math.round(nll[1][b])));
         }
-        try (NDManager m = lm.model().manager().newSubManager()) {
-            NDArray logits = lm.model().forward(padded.ids(m), padded.mask(m), null, null);
-            NDArray[] nll = Losses.shiftedNll(logits, m.create(paddedLabels));
-            float[] sums = nll[0].mul(nll[1]).sum(new int[] {1}).toFloatArray();
-            float[] counts = nll[1].sum(new int[] {1}).toFloatArray();
-            List<Score> out = new ArrayList<>();
-            for (int b = 0; b < sums.length; b++) {
-                out.add(new Score(sums[b], Math.round(counts[b])));
-            }
-            return out;
-        }
+        return out;
     }
 }

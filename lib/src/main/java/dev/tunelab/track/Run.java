@@ -370,19 +370,7 @@ public final class Run implements AutoCloseable {
 
     @SuppressWarnings("unchecked")
     private void readBack() throws IOException {
-        Path file = dir.resolve("history.jsonl");
-        if (Files.exists(file)) {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                try {
-                    history.add(LINE.readValue(line, LinkedHashMap.class));
-                } catch (IOException e) {
-                    break; // a torn last line from a killed process: everything before it is good
-                }
-            }
-        }
+        history.addAll(RunHistory.read(dir.resolve("history.jsonl")));
         Path summaryFile = dir.resolve("summary.json");
         if (Files.exists(summaryFile)) {
             summary.putAll(LINE.readValue(summaryFile.toFile(), LinkedHashMap.class));

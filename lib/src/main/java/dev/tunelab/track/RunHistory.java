@@ -21,6 +21,58 @@ public final class RunHistory {
         this.rows = rows;
     }
 
+    /**
+     * The rows of a {@code history.jsonl}, oldest first; empty when there is no file. A torn last
+     * line (a killed process) ends the read: everything before it is good.
+     */
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> read(java.nio.file.Path file) throws java.io.IOException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        if (!java.nio.file.Files.exists(file)) {
+            return out;
+        }
+        for (String line : java.nio.file.Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                out.add(Run.LINE.readValue(line, java.util.LinkedHashMap.class));
+            } catch (java.io.IOException torn) {
+                break;
+            }
+        }
+        return out;
+    }
+
+    /** The logged values of a metric, in step order (steps that did not log it are skipped). */
+    public double[] values(String metric) {
+        return rows.stream().filter(r -> r.get(metric) instanceof Number).mapToDouble(r -> ((Number) r.get(metric)).doubleValue())
+                .toArray();
+    }
+
+    /** The lowest logged value of a metric (NaN when it was never logged). */
+    public double min(String metric) {
+        return java.util.Arrays.stream(values(metric)).min().orElse(Double.NaN);
+    }
+
+    /** The mean of a metric's logged values (NaN when it was never logged). */
+    public double mean(String metric) {
+        return java.util.Arrays.stream(values(metric)).average().orElse(Double.NaN);
+    }
+
+    /** The step at which a metric was lowest (the first such step; -1 when it was never logged). */
+    public long argMin(String metric) {
+        long best = -1;
+        double lowest = Double.POSITIVE_INFINITY;
+        for (Map<String, Object> r : rows) {
+            if (r.get(metric) instanceof Number v && v.doubleValue() < lowest && r.get("step") instanceof Number step) {
+                lowest = v.doubleValue();
+                best = step.longValue();
+            }
+        }
+        return best;
+    }
+
     /** One row per logged step; metrics a step did not log are missing values. */
     public Table table() {
         Set<String> columns = new LinkedHashSet<>();

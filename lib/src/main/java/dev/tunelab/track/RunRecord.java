@@ -39,27 +39,13 @@ public record RunRecord(String id, Path dir, Map<String, Object> config, Map<Str
     }
 
     /** The logged rows, oldest first; a torn last line (killed process) is left out. */
-    @SuppressWarnings("unchecked")
     public List<Map<String, Object>> history() {
-        List<Map<String, Object>> rows = new ArrayList<>();
         Path file = dir.resolve("history.jsonl");
-        if (!Files.exists(file)) {
-            return rows;
-        }
         try {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (!line.isBlank()) {
-                    try {
-                        rows.add(Run.LINE.readValue(line, LinkedHashMap.class));
-                    } catch (IOException torn) {
-                        break;
-                    }
-                }
-            }
+            return RunHistory.read(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
-        return rows;
     }
 
     /** The history as a table and charts. */

@@ -28,6 +28,45 @@ public record Batch(long[][] inputIds, long[][] labels, long[][] attentionMask) 
         return n;
     }
 
+    /**
+     * Rows of different lengths right-padded to the longest: ids with {@code padId}, labels with
+     * {@link Losses#IGNORE_INDEX}, the attention mask 0 past each row's end. The one padding
+     * every batch of tunelab goes through (training, held-out loss, perplexity, scoring passes).
+     *
+     * @param labels one per row and as long as it, or null to label every real token with itself
+     */
+    public static Batch rightPadded(java.util.List<long[]> ids, java.util.List<long[]> labels, long padId) {
+        if (ids.isEmpty()) {
+            throw new IllegalArgumentException("empty batch: no rows");
+        }
+        int length = ids.stream().mapToInt(r -> r.length).max().orElse(0);
+        long[][] paddedIds = new long[ids.size()][length];
+        long[][] paddedLabels = new long[ids.size()][length];
+        long[][] mask = new long[ids.size()][length];
+        for (int b = 0; b < ids.size(); b++) {
+            long[] row = ids.get(b);
+            long[] rowLabels = labels == null ? row : labels.get(b);
+            if (rowLabels.length != row.length) {
+                throw new IllegalArgumentException("row " + b + " has " + row.length + " ids but " + rowLabels.length + " labels");
+            }
+            java.util.Arrays.fill(paddedIds[b], padId);
+            java.util.Arrays.fill(paddedLabels[b], Losses.IGNORE_INDEX);
+            System.arraycopy(row, 0, paddedIds[b], 0, row.length);
+            System.arraycopy(rowLabels, 0, paddedLabels[b], 0, row.length);
+            java.util.Arrays.fill(mask[b], 0, row.length, 1L);
+        }
+        return new Batch(paddedIds, paddedLabels, mask);
+    }
+
+    /** Fails, naming the first, when a sequence to score is null or empty. */
+    public static void requireTokens(java.util.List<long[]> sequences) {
+        for (int i = 0; i < sequences.size(); i++) {
+            if (sequences.get(i) == null || sequences.get(i).length == 0) {
+                throw new IllegalArgumentException("sequence " + i + " has no tokens");
+            }
+        }
+    }
+
     public NDArray inputIds(NDManager m) {
         return matrix(m, inputIds);
     }

@@ -46,8 +46,28 @@ public final class Losses {
     }
 
     /**
-     * Token-weighted mean of {@link #shiftedNll} over the first {@code batches} batches of a
-     * source: the held-out loss, without gradient or dropout (the model's mode is restored).
+     * The negative log-likelihood of each row's labelled tokens, summed ({@code [0][b]}), and how
+     * many there are ({@code [1][b]}): the one masked NLL that the held-out loss, perplexity and
+     * reference scores are built from. Call it without gradient; it frees its arrays.
+     */
+    public static double[][] rowNll(dev.tunelab.model.LlamaModel model, Batch batch) {
+        try (ai.djl.ndarray.NDManager m = model.manager().newSubManager()) {
+            NDArray logits = model.forward(batch.inputIds(m), batch.attentionMask(m), null, null);
+            NDArray[] perToken = shiftedNll(logits, batch.labels(m));
+            float[] sums = perToken[0].mul(perToken[1]).sum(new int[] {1}).toFloatArray();
+            float[] counts = perToken[1].sum(new int[] {1}).toFloatArray();
+            double[][] out = new double[2][sums.length];
+            for (int b = 0; b < sums.length; b++) {
+                out[0][b] = sums[b];
+                out[1][b] = counts[b];
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Token-weighted mean NLL over the first {@code batches} batches of a source: the held-out
+     * loss, without gradient or dropout (the model's mode is restored).
      */
     public static double heldOut(dev.tunelab.model.LlamaModel model, BatchSource data, int batches) {
         boolean wasTraining = model.isTraining();
@@ -57,12 +77,10 @@ public final class Losses {
                 double nll = 0;
                 double count = 0;
                 for (int i = 0; i < batches; i++) {
-                    try (ai.djl.ndarray.NDManager m = model.manager().newSubManager()) {
-                        Batch batch = data.batch(i);
-                        NDArray logits = model.forward(batch.inputIds(m), batch.attentionMask(m), null, null);
-                        NDArray[] perToken = shiftedNll(logits, batch.labels(m));
-                        nll += perToken[0].mul(perToken[1]).sum().getFloat();
-                        count += perToken[1].sum().getFloat();
+                    double[][] rows = rowNll(model, data.batch(i));
+                    for (int b = 0; b < rows[0].length; b++) {
+                        nll += rows[0][b];
+                        count += rows[1][b];
                     }
                 }
                 return nll / Math.max(count, 1);

@@ -104,25 +104,14 @@ public final class Perplexity {
     }
 
     private static Batch pad(List<Window> windows) {
-        int length = windows.stream().mapToInt(w -> w.ids().length).max().orElse(0);
-        long[][] ids = new long[windows.size()][length];
-        long[][] labels = new long[windows.size()][length];
-        long[][] mask = new long[windows.size()][length];
-        for (int b = 0; b < windows.size(); b++) {
-            Window w = windows.get(b);
-            Arrays.fill(labels[b], Losses.IGNORE_INDEX); // padding ids stay 0: masked and unscored
-            System.arraycopy(w.ids(), 0, ids[b], 0, w.ids().length);
-            System.arraycopy(w.labels(), 0, labels[b], 0, w.labels().length);
-            Arrays.fill(mask[b], 0, w.ids().length, 1L);
-        }
-        return new Batch(ids, labels, mask);
+        return Batch.rightPadded(windows.stream().map(Window::ids).toList(), windows.stream().map(Window::labels).toList(), 0);
     }
 
     private static double summedNll(LlamaModel model, Batch batch) {
-        try (NDManager m = model.manager().newSubManager()) {
-            NDArray logits = model.forward(batch.inputIds(m), batch.attentionMask(m), null, null);
-            NDArray[] perToken = Losses.shiftedNll(logits, batch.labels(m));
-            return perToken[0].mul(perToken[1]).sum().getFloat();
+        double sum = 0;
+        for (double rowSum : Losses.rowNll(model, batch)[0]) {
+            sum += rowSum;
         }
+        return sum;
     }
 }

@@ -121,23 +121,13 @@ public final class SftBatches implements BatchSource {
             throw new IllegalArgumentException("batch index must be >= 0, got " + index);
         }
         int[] rows = exampleIndices(index);
-        int length = 0;
+        java.util.List<long[]> ids = new java.util.ArrayList<>();
+        java.util.List<long[]> labels = new java.util.ArrayList<>();
         for (int r : rows) {
-            length = Math.max(length, sequences.get(r).length());
+            ids.add(sequences.get(r).ids());
+            labels.add(sequences.get(r).labels());
         }
-        long[][] ids = new long[rows.length][length];
-        long[][] labels = new long[rows.length][length];
-        long[][] mask = new long[rows.length][length];
-        for (int b = 0; b < rows.length; b++) {
-            SftSequence s = sequences.get(rows[b]);
-            int n = s.length();
-            Arrays.fill(ids[b], padId);
-            Arrays.fill(labels[b], Losses.IGNORE_INDEX);
-            System.arraycopy(s.ids(), 0, ids[b], 0, n);
-            System.arraycopy(s.labels(), 0, labels[b], 0, n);
-            Arrays.fill(mask[b], 0, n, 1L);
-        }
-        return new Batch(ids, labels, mask);
+        return Batch.rightPadded(ids, labels, padId);
     }
 
     /** Which sequences (indices into {@link #sequences()}) make up batch {@code index}, row by row. */

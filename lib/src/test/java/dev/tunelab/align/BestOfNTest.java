@@ -1,5 +1,6 @@
 package dev.tunelab.align;
 
+import dev.tunelab.eval.RewardFunction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -99,4 +99,77 @@ class DistillerTest {
             assertTrue(e.getMessage().contains("was written for data"), e.getMessage());
         }
     }
+
+    @Test
+    void aTruncatedTopKCacheWithAlphaBelowOneGivesTheHandComputedMixOfKlAndCrossEntropy() {
+        try (LlamaModel teacher = LlamaModel.create(config, 7); LlamaModel student = LlamaModel.create(config, 3)) {
+            int k = 3;
+            double temperature = 2;
+            double alpha = 0.3;
+            var cache = TeacherLogitCache.write(teacher, data, k, temperature, tmp.resolve("top3.safetensors"));
+            Batch batch = data.batch(0);
+            DistillConfig cfg = new DistillConfig().alpha(alpha).temperature(temperature);
+            double got = dev.tunelab.model.Autograd.noGrad(() -> {
+                try (var m = student.manager().newSubManager()) {
+                    return (double) Distiller.loss(student, null, cache.batch(0, m), batch, false, cfg, m).loss().getFloat();
+                }
+            });
+            float[][][] s = logits(student, batch);
+            float[][][] t = logits(teacher, batch);
+            double kl = 0, ce = 0;
+            int count = 0;
+            for (int b = 0; b < batch.size(); b++) {
+                long[] labels = batch.labels()[b];
+                for (int j = 0; j + 1 < labels.length; j++) {
+                    if (labels[j + 1] == Losses.IGNORE_INDEX) continue;
+                    double[] p = softmax(t[b][j], temperature);
+                    double[] logQ = logSoftmax(s[b][j], temperature);
+                    Integer[] order = new Integer[p.length];
+                    for (int i = 0; i < p.length; i++) order[i] = i;
+                    java.util.Arrays.sort(order, (x, y) -> Double.compare(p[y], p[x]));
+                    double mass = 0;
+                    for (int r = 0; r < k; r++) mass += p[order[r]];
+                    for (int r = 0; r < k; r++) {
+                        double pk = p[order[r]] / mass; // the stored teacher is renormalised over its top k
+                        kl += pk * (Math.log(pk) - logQ[order[r]]);
+                    }
+                    ce -= logSoftmax(s[b][j], 1)[(int) labels[j + 1]];
+                    count++;
+                }
+            }
+            // Hinton et al. 2015: alpha * T^2 * KL + (1 - alpha) * cross entropy, both means over labelled positions
+            double expected = alpha * temperature * temperature * kl / count + (1 - alpha) * ce / count;
+            assertEquals(expected, got, 2e-3 * expected);
+        }
+    }
+
+    static float[][][] logits(LlamaModel model, Batch batch) {
+        return dev.tunelab.model.Autograd.noGrad(() -> {
+            try (var m = model.manager().newSubManager()) {
+                var out = model.forward(batch.inputIds(m), batch.attentionMask(m), null, null);
+                long[] shape = out.getShape().getShape();
+                float[] flat = out.toFloatArray();
+                float[][][] r = new float[(int) shape[0]][(int) shape[1]][(int) shape[2]];
+                int i = 0;
+                for (float[][] row : r) for (float[] pos : row) for (int v = 0; v < pos.length; v++) pos[v] = flat[i++];
+                return r;
+            }
+        });
+    }
+
+    static double[] logSoftmax(float[] logits, double temperature) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) max = Math.max(max, l / temperature);
+        double z = 0;
+        for (float l : logits) z += Math.exp(l / temperature - max);
+        double[] out = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) out[i] = logits[i] / temperature - max - Math.log(z);
+        return out;
+    }
+
+    static double[] softmax(float[] logits, double temperature) {
+        double[] l = logSoftmax(logits, temperature);
+        for (int i = 0; i < l.length; i++) l[i] = Math.exp(l[i]);
+        return l;
+    }
 }

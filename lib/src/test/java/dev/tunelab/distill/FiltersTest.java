@@ -64,7 +64,7 @@ class FiltersTest {
         assertEquals("length(3..5 words)", length.name());
         assertTrue(length.passes(new Candidate("Tim ran", " home.")));
         assertFalse(length.passes(new Candidate("Tim", " ran.")));
-        Filter judge = Filter.atLeast("letters", x -> x.completion().length(), 4);
+        Filter judge = Filter.atLeast("letters", (prompt, completion) -> completion.length(), 4);
         assertTrue(judge.passes(c("abcd")));
         assertFalse(judge.passes(c("abc")));
     }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tunelab.LanguageModel;
+import dev.tunelab.eval.RewardFunction;
 import dev.tunelab.data.AlpacaExample;
 import dev.tunelab.data.Datasets;
 import dev.tunelab.distill.TinyTeacher.Task;
@@ -52,7 +53,7 @@ class SyntheticDataTest {
                 new Task("a ball", List.of(ANY), "a"));
         // a judge that passes nothing after the checks: the first task's samples reach it and stop there
         var data = SyntheticData.builder(lm, "tiny").config(config(GenerationConfig.sample(1.0))).samplesPerTask(3)
-                .filter(Filter.atLeast("judge", c -> c.prompt().equals("a ball") ? 1 : 0, 1)).build();
+                .filter(Filter.atLeast("judge", (prompt, completion) -> prompt.equals("a ball") ? 1 : 0, 1)).build();
         assertEquals(List.of(SyntheticData.TASK_CHECKS, "judge >= 1.0"), data.stages());
         var set = data.run(tasks);
         assertEquals(9, set.outcomes().size());
@@ -69,7 +70,7 @@ class SyntheticDataTest {
     @Test
     void bestOfKKeepsTheHighestRewardPerTask() {
         var tasks = List.of(new Task("Lily", List.of(ANY), "a"), new Task("Tim", List.of(ANY), "a"));
-        Reward length = c -> c.completion().length();
+        RewardFunction length = (prompt, completion) -> completion.length();
         var set = SyntheticData.builder(lm, "tiny").config(config(GenerationConfig.sample(1.0))).samplesPerTask(4)
                 .bestOf(length).build().run(tasks);
         assertEquals(2, set.kept().size());

@@ -19,7 +19,7 @@ import dev.tunelab.align.PreferenceConfig;
 import dev.tunelab.align.PreferencePair;
 import dev.tunelab.align.PreferenceTrainer;
 import dev.tunelab.align.RewardConfig;
-import dev.tunelab.align.RewardFunction;
+import dev.tunelab.eval.RewardFunction;
 import dev.tunelab.align.RewardModel;
 import dev.tunelab.align.RewardTrainer;
 import dev.tunelab.distill.DistillConfig;
@@ -104,9 +104,11 @@ class TrainingContractTest {
     void stoppedAfterTwoStepsAndResumedItGivesTheUninterruptedNumbers(Case c, @TempDir Path dir) {
         Outcome straight = c.run(t -> t.steps(4), false);
         Path ck = dir.resolve("ck");
-        Outcome half = c.run(t -> t.steps(4).checkpointDir(ck).stopAfter(2), false);
+        Path runs = dir.resolve("runs"); // the resumed run reads the first part's history back from its record
+        Outcome half = c.run(t -> t.steps(4).checkpointDir(ck).runsDir(runs).stopAfter(2), false);
         assertEquals(2, half.result().endStep(), c.name());
-        Outcome resumed = c.run(t -> t.steps(4).checkpointDir(ck), false);
+        Outcome resumed = c.run(t -> t.steps(4).checkpointDir(ck).runsDir(runs), false);
+        assertEquals(half.result().run().id(), resumed.result().run().id(), c.name() + ": the same run record goes on");
         assertEquals(2, resumed.result().startStep(), c.name());
         List<Double> a = series(straight.result(), c.metric());
         List<Double> b = series(resumed.result(), c.metric());
@@ -156,7 +158,7 @@ class TrainingContractTest {
             return;
         }
         Path ck = dir.resolve("ck");
-        TrainResult r = c.run(t -> t.steps(4).evalEvery(1).checkpointDir(ck), false).result();
+        TrainResult r = c.run(t -> t.steps(4).evalEvery(1).checkpointDir(ck).checkpointEvery(1).keepCheckpoints(4), false).result();
         List<Double> evalLosses = series(r, "eval_loss");
         assertEquals(4, evalLosses.size(), c.name());
         double lowest = evalLosses.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
@@ -166,6 +168,10 @@ class TrainingContractTest {
         assertEquals(lowest, r.bestEvalLoss(), 0, c.name());
         assertEquals(lowestStep, Checkpoints.best(ck).orElseThrow().step(), c.name());
         Path best = ck.resolve(Checkpoints.BEST);
+        // best/ holds the weights of the best step, byte for byte those its step checkpoint saved
+        String weights = c.name().equals("full fine-tuning") ? "model.safetensors" : "adapter_model.safetensors";
+        assertArrayEquals(Files.readAllBytes(ck.resolve(Checkpoints.stepFolder(lowestStep)).resolve(weights)),
+                Files.readAllBytes(best.resolve(weights)), c.name() + ": best/ holds step " + lowestStep + "'s weights");
         if (c.name().equals("full fine-tuning")) {
             try (LlamaModel loaded = LlamaModel.load(best)) {
                 assertEquals(TinyModels.config().vocabSize(), loaded.config().vocabSize());
@@ -181,6 +187,9 @@ class TrainingContractTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("trainers")
     void microBatchesOfBEqualOneBatchOfKTimesB(Case c) {
+        if (c instanceof Preference p && p.method() instanceof KtoLoss) {
+            return; // KTO's reference point z0 is a batch statistic, estimated per micro-batch as TRL does: not additive
+        }
         if (c instanceof Ppo || c instanceof Grpo) {
             var e = assertThrows(IllegalArgumentException.class, () -> c.run(t -> t.steps(1).gradAccumulation(2), false));
             assertTrue(e.getMessage().contains("gradient_accumulation_steps=2"), c.name() + ": " + e.getMessage());
@@ -474,6 +483,10 @@ class TrainingContractTest {
 
         @Override
         public String toString() { return name(); }
+    }
+
+    static void assertArrayEquals(byte[] expected, byte[] actual, String message) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, message);
     }
 
     static void assertArrayEquals(float[] expected, float[] actual, float delta, String message) {

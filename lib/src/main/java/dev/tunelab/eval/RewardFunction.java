@@ -1,4 +1,4 @@
-package dev.tunelab.align;
+package dev.tunelab.eval;
 
 import java.util.List;
 
@@ -6,7 +6,7 @@ import java.util.List;
  * The reward of a completion given its prompt: a trained reward model, or a programmatic "gold"
  * judge such as {@code (prompt, completion) -> SentimentJudge.stories().score(completion)}.
  * RL trainers ask for a whole rollout batch at once; a reward model overrides {@link #scores}
- * to score it in one forward pass.
+ * to score it in one forward pass. The same interface scores synthetic data (filters, best of k).
  */
 @FunctionalInterface
 public interface RewardFunction {
