@@ -263,32 +263,53 @@ public final class Tokenizer implements AutoCloseable {
     }
 
     /**
-     * Encodes {@code texts} with special tokens and pads them to the longest row.
+     * How {@link #encodeBatch(List, BatchOptions)} encodes and pads: {@code BatchOptions.padding(Padding.LEFT)
+     * .maxLength(128).truncate(true)}. Defaults: special tokens added, no length limit, padded to the longest row.
      *
-     * @see #encodeBatch(List, Padding, int, boolean, boolean, boolean)
+     * @param side which side the padding goes on (left for generation, right for training)
+     * @param maxLength longest row allowed, in tokens; 0 or less for no limit
+     * @param truncate rows longer than {@code maxLength} keep their first {@code maxLength} tokens
+     *     (transformers' default truncation side); without it a longer row is an error
+     * @param addSpecialTokens as in {@link #encode(String, boolean)}
+     * @param padToMaxLength pad every row to {@code maxLength} rather than to the longest row
      */
-    public Batch encodeBatch(List<String> texts, Padding side, int maxLength, boolean truncate) {
-        return encodeBatch(texts, side, maxLength, truncate, true, false);
+    public record BatchOptions(Padding side, int maxLength, boolean truncate, boolean addSpecialTokens,
+            boolean padToMaxLength) {
+        public BatchOptions {
+            Objects.requireNonNull(side, "side");
+        }
+
+        public static BatchOptions padding(Padding side) {
+            return new BatchOptions(side, 0, false, true, false);
+        }
+
+        public BatchOptions maxLength(int v) { return new BatchOptions(side, v, truncate, addSpecialTokens, padToMaxLength); }
+        public BatchOptions truncate(boolean v) { return new BatchOptions(side, maxLength, v, addSpecialTokens, padToMaxLength); }
+        public BatchOptions addSpecialTokens(boolean v) { return new BatchOptions(side, maxLength, truncate, v, padToMaxLength); }
+        public BatchOptions padToMaxLength(boolean v) { return new BatchOptions(side, maxLength, truncate, addSpecialTokens, v); }
+    }
+
+    /** Encodes {@code texts} with special tokens and pads them on {@code side} to the longest row. */
+    public Batch encodeBatch(List<String> texts, Padding side) {
+        return encodeBatch(texts, BatchOptions.padding(side));
     }
 
     /**
-     * Encodes {@code texts} and pads them on {@code side} with the pad token, or with the EOS
-     * token when the tokenizer has no pad token (the usual choice for Llama models).
+     * Encodes {@code texts} and pads them with the pad token, or with the EOS token when the
+     * tokenizer has no pad token (the usual choice for Llama models).
      *
-     * @param maxLength longest row allowed, in tokens; 0 or less for no limit
-     * @param truncate rows longer than {@code maxLength} keep their first {@code maxLength}
-     *     tokens (transformers' default truncation side); without it a longer row is an error
-     * @param addSpecialTokens as in {@link #encode(String, boolean)}
-     * @param padToMaxLength pad every row to {@code maxLength} rather than to the longest row
      * @throws IllegalArgumentException for a row longer than {@code maxLength} without
      *     {@code truncate}, or {@code padToMaxLength} without a positive {@code maxLength}
      * @throws IllegalStateException when padding is needed and there is neither a pad nor an EOS
      *     token
      */
-    public Batch encodeBatch(List<String> texts, Padding side, int maxLength, boolean truncate,
-            boolean addSpecialTokens, boolean padToMaxLength) {
+    public Batch encodeBatch(List<String> texts, BatchOptions options) {
+        Padding side = options.side();
+        int maxLength = options.maxLength();
+        boolean truncate = options.truncate();
+        boolean addSpecialTokens = options.addSpecialTokens();
+        boolean padToMaxLength = options.padToMaxLength();
         Objects.requireNonNull(texts, "texts");
-        Objects.requireNonNull(side, "side");
         if (padToMaxLength && maxLength <= 0) {
             throw new IllegalArgumentException("padToMaxLength needs a positive maxLength, got " + maxLength);
         }
@@ -306,7 +327,7 @@ public final class Tokenizer implements AutoCloseable {
             if (maxLength > 0 && ids.length > maxLength) {
                 if (!truncate) {
                     throw new IllegalArgumentException("text " + i + " has " + ids.length
-                            + " tokens, more than maxLength " + maxLength + " (pass truncate=true to cut it)");
+                            + " tokens, more than maxLength " + maxLength + " (set truncate(true) to cut it)");
                 }
                 ids = Arrays.copyOf(ids, maxLength);
             }

@@ -12,8 +12,9 @@ import java.util.Map;
 
 /**
  * A base model with adapters of one kind attached inside it. The adapters live in the model's
- * own module tree, so {@code Trainer.fit(peft.model(), ...)} trains them: the base is frozen and
- * only adapter parameters are trainable (and only they get optimizer state).
+ * own module tree, so {@code Trainer.fit(peft, ...)} trains them: the base is frozen and only
+ * adapter parameters are trainable (and only they get optimizer state); the run records the
+ * adapter's settings and its checkpoints are adapter folders.
  *
  * <p>Several named adapters can share one base; one is active. Saving writes PEFT's
  * {@code adapter_config.json} and {@code adapter_model.safetensors}.

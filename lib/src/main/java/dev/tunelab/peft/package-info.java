@@ -1,11 +1,12 @@
 /**
  * Parameter-efficient fine-tuning: adapters that live inside a {@link dev.tunelab.model.LlamaModel}'s
- * module tree, so the ordinary {@link dev.tunelab.train.Trainer} trains them and nothing else.
+ * module tree, so the ordinary {@link dev.tunelab.train.Trainer} trains them and nothing else; handed
+ * the {@code PeftModel}, a trainer records the adapter's settings and checkpoints PEFT adapter folders.
  *
  * <pre>{@code
  * PeftModel peft = Lora.apply(model, LoraConfig.builder().r(8).alpha(16).allLinear().build());
  * peft                                   // renders "trainable params: ... || trainable%: ..."
- * Trainer.fit(peft.model(), train, eval, new TrainConfig().steps(200));
+ * Trainer.fit(peft, train, eval, new TrainConfig().steps(200));
  * peft.save(Path.of("my-adapter"));      // adapter_config.json + adapter_model.safetensors, as PEFT
  *
  * // QLoRA: NF4 base weights with double quantization, LoRA on top, merged back at the end

@@ -129,7 +129,7 @@ class TokenizerTest {
             assertEquals("A", t.chatTemplate().orElseThrow());
             assertEquals("B", t.chatTemplates().get("tool_use"));
             // no pad token: batches pad with EOS (2), the mask tells padding from a real EOS
-            Batch b = t.encodeBatch(List.of("hello", "hello world"), Padding.RIGHT, 0, false);
+            Batch b = t.encodeBatch(List.of("hello", "hello world"), Padding.RIGHT);
             assertArrayEquals(new long[][] {{1, 23, 2}, {1, 23, 28}}, b.ids());
             assertArrayEquals(new long[][] {{1, 1, 0}, {1, 1, 1}}, b.attentionMask());
         }
@@ -168,9 +168,9 @@ class TokenizerTest {
         try (Tokenizer t = Tokenizer.load(tmp.resolve("tokenizer.json"))) { // the file itself works too
             assertTrue(t.bosId().isEmpty() && t.eosId().isEmpty() && t.padId().isEmpty());
             assertArrayEquals(new long[] {1, 23, 28}, t.encode("hello world")); // post-processor still adds <s>
-            assertArrayEquals(new long[][] {{1, 23, 28}}, t.encodeBatch(List.of("hello world"), Padding.LEFT, 0, false).ids());
+            assertArrayEquals(new long[][] {{1, 23, 28}}, t.encodeBatch(List.of("hello world"), Padding.LEFT).ids());
             var e = assertThrows(IllegalStateException.class,
-                    () -> t.encodeBatch(List.of("hello", "hello world"), Padding.LEFT, 0, false));
+                    () -> t.encodeBatch(List.of("hello", "hello world"), Padding.LEFT));
             assertTrue(e.getMessage().contains("neither a pad_token nor an eos_token"), e.getMessage());
         }
     }
@@ -181,7 +181,7 @@ class TokenizerTest {
 
     @Test
     void batchRightPadding() {
-        Batch b = tok.encodeBatch(TEXTS, Padding.RIGHT, 0, false);
+        Batch b = tok.encodeBatch(TEXTS, Padding.RIGHT);
         assertEquals(3, b.size());
         assertEquals(11, b.length());
         assertArrayEquals(new long[] {1, 23, 28, 0, 0, 0, 0, 0, 0, 0, 0}, b.ids()[0]);
@@ -196,7 +196,7 @@ class TokenizerTest {
 
     @Test
     void batchLeftPadding() {
-        Batch b = tok.encodeBatch(TEXTS, Padding.LEFT, 0, false);
+        Batch b = tok.encodeBatch(TEXTS, Padding.LEFT);
         assertEquals(Padding.LEFT, b.side());
         assertArrayEquals(new long[] {0, 0, 0, 0, 0, 0, 0, 0, 1, 23, 28}, b.ids()[0]);
         assertArrayEquals(new long[] {1, 15, 20, 34, 33, 32, 3, 20, 12, 8, 16}, b.ids()[1]);
@@ -210,31 +210,31 @@ class TokenizerTest {
 
     @Test
     void batchTruncationKeepsTheStart() {
-        Batch b = tok.encodeBatch(TEXTS, Padding.RIGHT, 4, true);
+        Batch b = tok.encodeBatch(TEXTS, Tokenizer.BatchOptions.padding(Padding.RIGHT).maxLength(4).truncate(true));
         assertArrayEquals(new long[][] {{1, 23, 28, 0}, {1, 15, 20, 34}, {1, 23, 0, 0}}, b.ids());
         assertArrayEquals(new long[][] {{1, 1, 1, 0}, {1, 1, 1, 1}, {1, 1, 0, 0}}, b.attentionMask());
-        Batch left = tok.encodeBatch(TEXTS, Padding.LEFT, 4, true);
+        Batch left = tok.encodeBatch(TEXTS, Tokenizer.BatchOptions.padding(Padding.LEFT).maxLength(4).truncate(true));
         assertArrayEquals(new long[][] {{0, 1, 23, 28}, {1, 15, 20, 34}, {0, 0, 1, 23}}, left.ids());
     }
 
     @Test
     void batchTooLongWithoutTruncationIsAnError() {
-        var e = assertThrows(IllegalArgumentException.class, () -> tok.encodeBatch(TEXTS, Padding.RIGHT, 4, false));
+        var e = assertThrows(IllegalArgumentException.class, () -> tok.encodeBatch(TEXTS, Tokenizer.BatchOptions.padding(Padding.RIGHT).maxLength(4)));
         assertTrue(e.getMessage().contains("text 1 has 11 tokens"), e.getMessage());
     }
 
     @Test
     void batchPadToMaxLengthAndWithoutSpecialTokens() {
-        Batch b = tok.encodeBatch(List.of("hello world", "hello"), Padding.LEFT, 5, true, false, true);
+        Batch b = tok.encodeBatch(List.of("hello world", "hello"), Tokenizer.BatchOptions.padding(Padding.LEFT).maxLength(5).truncate(true).addSpecialTokens(false).padToMaxLength(true));
         assertArrayEquals(new long[][] {{0, 0, 0, 23, 28}, {0, 0, 0, 0, 23}}, b.ids());
         assertArrayEquals(new long[][] {{0, 0, 0, 1, 1}, {0, 0, 0, 0, 1}}, b.attentionMask());
         assertThrows(IllegalArgumentException.class,
-                () -> tok.encodeBatch(TEXTS, Padding.LEFT, 0, true, true, true));
+                () -> tok.encodeBatch(TEXTS, Tokenizer.BatchOptions.padding(Padding.LEFT).truncate(true).padToMaxLength(true)));
     }
 
     @Test
     void batchToNDArrays() {
-        Batch b = tok.encodeBatch(TEXTS, Padding.RIGHT, 0, false);
+        Batch b = tok.encodeBatch(TEXTS, Padding.RIGHT);
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray ids = b.ids(m);
             NDArray mask = b.attentionMask(m);
