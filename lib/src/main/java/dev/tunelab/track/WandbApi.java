@@ -77,6 +77,21 @@ final class WandbApi {
         return baseUrl;
     }
 
+    /**
+     * Cancels the calls in flight (from another thread): a server that accepted a request and never
+     * answers would otherwise hold its caller for the whole HTTP timeout. Both clients share one
+     * dispatcher, so uploads are cancelled too.
+     */
+    void cancelAll() {
+        http.dispatcher().cancelAll();
+    }
+
+    /** Lets go of idle connections and the dispatcher's threads (one client per run: a sweep makes many). */
+    void close() {
+        http.dispatcher().executorService().shutdown();
+        http.connectionPool().evictAll();
+    }
+
     /** One GraphQL call; returns {@code data}. A 200 with {@code errors} is a failure that is not retried. */
     JsonNode graphql(String operation, String query, ObjectNode variables) throws WandbException {
         ObjectNode body = JSON.createObjectNode();
