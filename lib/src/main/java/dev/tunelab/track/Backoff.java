@@ -76,6 +76,10 @@ final class Backoff {
         boolean finishing = finishing();
         int attempt = 0;
         for (int tries = 1; ; tries++) {
+            if (cancelled.getAsBoolean()) { // no new call once the sender was told to stop
+                throw new WandbException(what + " not sent: the upload was cancelled", 0, false, null,
+                        WandbException.GaveUp.RETRIES);
+            }
             try {
                 return call.call();
             } catch (WandbException e) {

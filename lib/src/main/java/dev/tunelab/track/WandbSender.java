@@ -62,6 +62,7 @@ final class WandbSender {
 
     /** The run finished: retries from now on must fit in {@code budget} (see {@link Backoff#finishBy}). */
     void finishBy(Duration budget) {
+        api.deadline(System.nanoTime() + budget.toNanos());
         backoff.finishBy(budget);
     }
 

@@ -40,6 +40,8 @@ final class WandbSink implements RunSink {
     private volatile boolean drained;
     /** The sender stopped and already said why (bad key, refused call, retries given up). */
     private volatile boolean reported;
+    /** System.nanoTime() when the finish budget ends; MAX_VALUE until the run ends. */
+    private volatile long finishDeadline = Long.MAX_VALUE;
     private boolean journalBroken;
     private Map<String, Object> lastSummary = Map.of();
 
@@ -133,6 +135,7 @@ final class WandbSink implements RunSink {
     @Override
     public void close() {
         if (queue != null) {
+            finishDeadline = System.nanoTime() + settings.finishTimeout.toNanos();
             sender.finishBy(settings.finishTimeout); // retries from now on must fit in the budget
             queue.close();
             join(settings.finishTimeout.toMillis());
@@ -175,6 +178,9 @@ final class WandbSink implements RunSink {
 
     /** The first failed request: warn now, while the run goes on, rather than only at its end. */
     private void firstFailure(WandbException e) {
+        if (System.nanoTime() >= finishDeadline) {
+            return; // a call cut off by the end of the budget: close() says what is left, once
+        }
         settings.log.accept("tunelab: W&B: " + e.getMessage() + ". Retrying with backoff; training is not held up,"
                 + " and whatever cannot be sent stays in " + runDir.resolve(WandbJournal.DIR) + " for WandbSync.");
     }

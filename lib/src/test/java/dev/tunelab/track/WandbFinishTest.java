@@ -80,7 +80,7 @@ class WandbFinishTest {
         long start = System.nanoTime();
         run.finish(0);
         long millis = (System.nanoTime() - start) / 1_000_000;
-        System.out.println("WandbFinishTest: finish() took " + millis + " ms"); // measured, for the record
+        System.out.println("WandbFinishTest: " + run.name() + ": finish() took " + millis + " ms"); // for the record
         return millis;
     }
 
@@ -152,6 +152,7 @@ class WandbFinishTest {
         assertTrue(millis < s.finishTimeout.toMillis() + SLACK_MILLIS, "finish took " + millis + " ms");
         assertFalse(senderAlive(run));
         assertEquals(1, count("upload not done"), logs.toString());
+        assertEquals(0, count(RETRYING), logs.toString()); // cut off by the budget: one line says so, not two
         assertEquals(List.of("Viewer"), silent.requests.stream().map(FakeWandb::operation).toList());
 
         syncDeliversEverythingOnce(run);
