@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import okhttp3.Call;
 import okhttp3.Credentials;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -65,6 +67,7 @@ final class WandbApi {
     private final String auth;
     private final OkHttpClient http;
     private final OkHttpClient uploads;
+    private volatile long deadline = Long.MAX_VALUE;
 
     WandbApi(WandbSettings settings) {
         this.baseUrl = settings.baseUrl;
@@ -75,6 +78,28 @@ final class WandbApi {
 
     String baseUrl() {
         return baseUrl;
+    }
+
+    /**
+     * From now on no call outlives {@code deadline} (a System.nanoTime()): the run finished, and a
+     * server that accepted a request and never answers must not hold the sender past its budget.
+     */
+    void deadline(long deadline) {
+        this.deadline = deadline;
+    }
+
+    /**
+     * Cancels the calls in flight (from another thread), the backstop once the finish budget is
+     * spent. Both clients share one dispatcher, so uploads are cancelled too.
+     */
+    void cancelAll() {
+        http.dispatcher().cancelAll();
+    }
+
+    /** Lets go of idle connections and the dispatcher's threads (one client per run: a sweep makes many). */
+    void close() {
+        http.dispatcher().executorService().shutdown();
+        http.connectionPool().evictAll();
     }
 
     /** One GraphQL call; returns {@code data}. A 200 with {@code errors} is a failure that is not retried. */
@@ -108,7 +133,7 @@ final class WandbApi {
                 req.header(h.substring(0, colon).trim(), h.substring(colon + 1).trim());
             }
         }
-        try (Response r = uploads.newCall(req.build()).execute()) {
+        try (Response r = call(uploads, req.build()).execute()) {
             if (!r.isSuccessful()) {
                 throw new WandbException("upload of " + file.getFileName() + " got HTTP " + r.code(), r.code(),
                         UPLOAD_RETRY.contains(r.code()), null);
@@ -128,7 +153,7 @@ final class WandbApi {
         if (auth != null) {
             req.header("Authorization", auth);
         }
-        try (Response r = http.newCall(req.build()).execute()) {
+        try (Response r = call(http, req.build()).execute()) {
             String text = r.body() == null ? "" : r.body().string();
             if (!r.isSuccessful()) {
                 WandbException e = new WandbException(what + " got HTTP " + r.code() + message(text), r.code(),
@@ -144,6 +169,19 @@ final class WandbApi {
             // connection refused or reset, timeout, or an unreadable body: worth another try
             throw new WandbException(what + " failed: " + e, 0, true, e);
         }
+    }
+
+    /** A call with the client's timeout, shortened to end by the deadline when one is set. */
+    private Call call(OkHttpClient client, Request request) {
+        Call call = client.newCall(request);
+        if (deadline != Long.MAX_VALUE) {
+            long left = Math.max(1, deadline - System.nanoTime());
+            long timeout = TimeUnit.MILLISECONDS.toNanos(client.callTimeoutMillis()); // 0: none
+            if (timeout == 0 || left < timeout) {
+                call.timeout().timeout(left, TimeUnit.NANOSECONDS);
+            }
+        }
+        return call;
     }
 
     /** GraphQL: 401/403/404/400/410 are final; 409 (upsert conflict), 429, 5xx are retried (note section 6). */

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -51,6 +52,28 @@ final class WandbSender {
 
     WandbState state() {
         return state;
+    }
+
+    /** Called once with the error when a call first fails in a way that is retried. */
+    WandbSender onFirstFailure(Consumer<WandbException> action) {
+        backoff.onFirstFailure(action);
+        return this;
+    }
+
+    /** The run finished: retries from now on must fit in {@code budget} (see {@link Backoff#finishBy}). */
+    void finishBy(Duration budget) {
+        api.deadline(System.nanoTime() + budget.toNanos());
+        backoff.finishBy(budget);
+    }
+
+    /** Cancels the HTTP call in flight; called from another thread once the finish budget is spent. */
+    void cancel() {
+        api.cancelAll();
+    }
+
+    /** Releases the HTTP client's connections and threads. */
+    void close() {
+        api.close();
     }
 
     /** True once the server answered {@code "stopped": true} (stop pressed in the W&amp;B UI). */
@@ -210,8 +233,8 @@ final class WandbSender {
                         return null;
                     });
                 } catch (WandbException e) {
-                    if (e.retryable() || e.status() == 0) {
-                        throw e;
+                    if (e.retryable() || e.gaveUp() != null) {
+                        throw e; // not refused, only not reachable now: sync uploads it later
                     }
                     warn.accept("tunelab: W&B refused run file " + name + ": " + e.getMessage());
                     return;
@@ -287,7 +310,7 @@ final class WandbSender {
             post(body);
             state.uploaded.clear();
         } catch (WandbException e) {
-            if (e.retryable() || e.status() == 0) {
+            if (e.retryable() || e.gaveUp() != null) {
                 throw e; // gave up retrying: keep the place, sync sends it later
             }
             // A final refusal (400/403/404/409...): the SDK drops the chunk and counts it.

@@ -21,6 +21,7 @@ public final class WandbSettings {
     public enum Mode { ONLINE, OFFLINE, DISABLED }
 
     static final String DEFAULT_BASE_URL = "https://api.wandb.ai";
+    static final Duration DEFAULT_FINISH_TIMEOUT = Duration.ofSeconds(5);
 
     String apiKey;
     String baseUrl = DEFAULT_BASE_URL;
@@ -44,8 +45,13 @@ public final class WandbSettings {
     /** Fixed file_stream interval; null follows the SDK's 2 s / 10 s / 30 s schedule. */
     Duration streamInterval;
     Duration heartbeat = Duration.ofSeconds(30);
-    /** How long {@code finish} waits for the uploads before leaving the rest to {@code sync}. */
-    Duration finishTimeout = Duration.ofMinutes(2);
+    /**
+     * How long the end of a run ({@code finish}/{@code close}) waits for the upload before leaving
+     * the rest to {@code sync}; {@code WANDB_FINISH_TIMEOUT} in seconds, as the SDK's
+     * {@code finish_timeout} setting. A few seconds: enough for the last batch and a few quick
+     * retries of a 429/5xx, short enough that an unreachable or silent server costs a sweep little.
+     */
+    Duration finishTimeout = DEFAULT_FINISH_TIMEOUT;
     int queueCapacity = 10_000;
     /** A history line over this is dropped (protocol note section 3); smaller in tests. */
     int maxLineBytes = 10_383_360;
@@ -94,8 +100,11 @@ public final class WandbSettings {
         String tags = blankToNull(env.get("WANDB_TAGS"));
         s.tags = tags == null ? List.of()
                 : Arrays.stream(tags.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList();
-        if (env.containsKey("WANDB_HTTP_TIMEOUT")) {
-            s.httpTimeout = Duration.ofSeconds(Long.parseLong(env.get("WANDB_HTTP_TIMEOUT").trim()));
+        if (blankToNull(env.get("WANDB_HTTP_TIMEOUT")) != null) {
+            s.httpTimeout = seconds("WANDB_HTTP_TIMEOUT", env.get("WANDB_HTTP_TIMEOUT"));
+        }
+        if (blankToNull(env.get("WANDB_FINISH_TIMEOUT")) != null) {
+            s.finishTimeout = seconds("WANDB_FINISH_TIMEOUT", env.get("WANDB_FINISH_TIMEOUT"));
         }
         String mode = blankToNull(env.get("WANDB_MODE"));
         s.mode = mode == null ? Mode.ONLINE : switch (mode.trim().toLowerCase(Locale.ROOT)) {
@@ -138,7 +147,8 @@ public final class WandbSettings {
     public WandbSettings giveUpAfter(Duration v) { giveUpAfter = v; return this; }
     public WandbSettings streamInterval(Duration v) { streamInterval = v; return this; }
     public WandbSettings heartbeat(Duration v) { heartbeat = v; return this; }
-    public WandbSettings finishTimeout(Duration v) { finishTimeout = v; return this; }
+    /** How long the end of a run waits for the upload (default 5 s); the rest stays in the journal for sync. */
+    public WandbSettings finishTimeout(Duration v) { finishTimeout = nonNegative("finish timeout", v); return this; }
     public WandbSettings queueCapacity(int v) { queueCapacity = v; return this; }
     /** Where warnings go (default standard error); they never contain the API key. */
     public WandbSettings log(Consumer<String> v) { log = v; return this; }
@@ -223,6 +233,26 @@ public final class WandbSettings {
             return null; // no usable netrc: the same as none
         }
         return null;
+    }
+
+    /** A duration in seconds from the environment, decimals allowed ("0.5"), as the SDK's timeouts. */
+    private static Duration seconds(String name, String value) {
+        try {
+            double seconds = Double.parseDouble(value.trim());
+            if (seconds >= 0 && seconds <= 1e9) {
+                return Duration.ofNanos(Math.round(seconds * 1e9));
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(name + " is '" + value.trim() + "'; expected a number of seconds, e.g. 5 or 0.5");
+    }
+
+    private static Duration nonNegative(String what, Duration v) {
+        if (v == null || v.isNegative()) {
+            throw new IllegalArgumentException(what + " must be zero or more, not " + v);
+        }
+        return v;
     }
 
     private static String blankToNull(String v) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -17,11 +18,15 @@ import java.util.concurrent.TimeUnit;
  * ({@code wandb/journal.jsonl}, see {@link WandbJournal}); online, a background thread sends the
  * journal through {@link WandbSender} in batches, so the training thread never waits for the
  * network. Offline, or after the server stayed unreachable or refused the key, the journal is
- * all there is, and {@link WandbSync} uploads it later. One warning per problem, never the key.
+ * all there is, and {@link WandbSync} uploads it later. One warning per problem, never the key:
+ * the first failed request warns at once (not only at the end), and the end of the run waits at
+ * most {@link WandbSettings#finishTimeout(Duration)} for the upload before leaving the rest to sync.
  */
 final class WandbSink implements RunSink {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** How long a cancelled sender may take to notice; a cancelled call or wait ends in milliseconds. */
+    private static final long CANCEL_GRACE_MILLIS = 1000;
 
     private final WandbSettings settings;
     private WandbJournal journal;
@@ -31,6 +36,12 @@ final class WandbSink implements RunSink {
     private long startMillis;
     private volatile boolean cancelled;
     private volatile WandbSender sender;
+    /** The sender got through the whole journal (the exit record included). */
+    private volatile boolean drained;
+    /** The sender stopped and already said why (bad key, refused call, retries given up). */
+    private volatile boolean reported;
+    /** System.nanoTime() when the finish budget ends; MAX_VALUE until the run ends. */
+    private volatile long finishDeadline = Long.MAX_VALUE;
     private boolean journalBroken;
     private Map<String, Object> lastSummary = Map.of();
 
@@ -62,6 +73,7 @@ final class WandbSink implements RunSink {
             return;
         }
         queue = new SpillQueue(journal, settings.queueCapacity, state.records, position);
+        sender = new WandbSender(settings, journal, runDir, () -> cancelled).onFirstFailure(this::firstFailure);
         thread = new Thread(this::send, "tunelab-wandb-" + info.id());
         thread.setDaemon(true); // never keeps a finished program alive; the journal keeps what was not sent
         thread.start();
@@ -114,27 +126,47 @@ final class WandbSink implements RunSink {
         append(JSON.createObjectNode().put("type", "exit").put("code", exitCode).put("runtime", runtime));
     }
 
-    /** Waits up to the finish timeout for the sender to empty the queue, then leaves the rest to sync. */
+    /**
+     * Gives the sender at most the finish timeout to send what is left, then cancels it (a call in
+     * flight included: a silent server would hold it for the whole HTTP timeout) and leaves the
+     * rest in the journal for {@link WandbSync}. Never waits longer: a sweep of many runs against
+     * an unreachable server loses seconds per run, not minutes.
+     */
     @Override
     public void close() {
         if (queue != null) {
+            finishDeadline = System.nanoTime() + settings.finishTimeout.toNanos();
+            sender.finishBy(settings.finishTimeout); // retries from now on must fit in the budget
             queue.close();
-            try {
-                thread.join(settings.finishTimeout.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            join(settings.finishTimeout.toMillis());
             if (thread.isAlive()) {
                 cancelled = true;
+                sender.cancel();
                 thread.interrupt();
-                settings.log.accept("tunelab: W&B upload not done after " + settings.finishTimeout.toSeconds()
-                        + " s; the rest is kept in " + runDir.resolve(WandbJournal.DIR) + " for WandbSync");
+                join(CANCEL_GRACE_MILLIS);
+            }
+            if (!drained && !reported) {
+                settings.log.accept("tunelab: W&B upload not done within " + seconds(settings.finishTimeout)
+                        + " of the run's end (the server did not answer in time, or kept failing); the rest is kept in "
+                        + runDir.resolve(WandbJournal.DIR) + ": upload it with WandbSync " + runDir);
             }
             queue = null;
         }
         if (journal != null) {
             journal.close();
         }
+    }
+
+    private void join(long millis) {
+        try {
+            thread.join(Math.max(1, millis)); // join(0) would wait for ever
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String seconds(Duration d) {
+        return BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString() + " s";
     }
 
     /** True once W&amp;B asked the run to stop (the stop button in its UI). */
@@ -144,9 +176,17 @@ final class WandbSink implements RunSink {
         return s != null && s.stopRequested();
     }
 
+    /** The first failed request: warn now, while the run goes on, rather than only at its end. */
+    private void firstFailure(WandbException e) {
+        if (System.nanoTime() >= finishDeadline) {
+            return; // a call cut off by the end of the budget: close() says what is left, once
+        }
+        settings.log.accept("tunelab: W&B: " + e.getMessage() + ". Retrying with backoff; training is not held up,"
+                + " and whatever cannot be sent stays in " + runDir.resolve(WandbJournal.DIR) + " for WandbSync.");
+    }
+
     private void send() {
-        WandbSender s = new WandbSender(settings, journal, runDir, () -> cancelled);
-        sender = s;
+        WandbSender s = sender;
         try {
             s.begin();
             long lastPost = System.nanoTime();
@@ -163,10 +203,12 @@ final class WandbSink implements RunSink {
                 lastPost = System.nanoTime();
                 queue.pause(interval().toNanos());
             }
+            drained = true;
         } catch (WandbException e) {
-            if (cancelled) {
-                return; // close() already said where the rest is
+            if (cancelled || e.gaveUp() == WandbException.GaveUp.FINISH_BUDGET) {
+                return; // close() says where the rest is
             }
+            reported = true;
             if (e.badKey()) {
                 settings.log.accept("tunelab: W&B rejected the API key (HTTP 401 from " + settings.baseUrl
                         + "). Tracking continues locally in " + runDir + "; fix WANDB_API_KEY (or ~/.netrc) and run"
@@ -176,9 +218,12 @@ final class WandbSink implements RunSink {
                         + " locally in " + runDir + "; WandbSync uploads the rest later.");
             }
         } catch (IOException e) {
+            reported = true;
             settings.log.accept("tunelab: W&B journal in " + runDir + " unreadable: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            s.close();
         }
     }
 

@@ -38,25 +38,35 @@ public final class WandbSync {
         }
         try (WandbJournal journal = WandbJournal.open(runDir)) {
             WandbSender sender = new WandbSender(settings, journal, runDir, () -> false);
-            sender.begin();
-            long seq = sender.state().records;
-            long position = journal.positionOf(seq);
-            while (true) {
-                List<WandbJournal.Entry> entries = journal.read(seq, position, 1000);
-                if (entries.isEmpty()) {
-                    break;
-                }
-                sender.process(entries);
-                for (WandbJournal.Entry e : entries) {
-                    position += e.bytes();
-                }
-                seq += entries.size();
+            try {
+                return send(sender, journal, settings);
+            } finally {
+                sender.close();
             }
-            sender.completeIfUnfinished();
-            WandbState s = sender.state();
-            return new Result(WandbSettings.runUrl(settings.baseUrl, s.entity, s.project, s.run), s.history,
-                    s.stored.size(), s.complete);
         }
+    }
+
+    /** Sends the journal from where the server's acknowledgements stopped, then completes the run. */
+    private static Result send(WandbSender sender, WandbJournal journal, WandbSettings settings)
+            throws WandbException, IOException {
+        sender.begin();
+        long seq = sender.state().records;
+        long position = journal.positionOf(seq);
+        while (true) {
+            List<WandbJournal.Entry> entries = journal.read(seq, position, 1000);
+            if (entries.isEmpty()) {
+                break;
+            }
+            sender.process(entries);
+            for (WandbJournal.Entry e : entries) {
+                position += e.bytes();
+            }
+            seq += entries.size();
+        }
+        sender.completeIfUnfinished();
+        WandbState s = sender.state();
+        return new Result(WandbSettings.runUrl(settings.baseUrl, s.entity, s.project, s.run), s.history,
+                s.stored.size(), s.complete);
     }
 
     /** {@code WandbSync <run folder>...}: settings from the environment; exit code 1 if any run failed. */

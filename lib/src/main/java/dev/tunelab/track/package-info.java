@@ -2,7 +2,9 @@
  * Experiment tracking: the run record, its sinks, run comparison and sweeps.
  *
  * <ul>
- *   <li>{@link dev.tunelab.track.Run}: config, {@code log(step, metrics)} (nested maps flattened
+ *   <li>{@link dev.tunelab.track.Run}: config (with a {@code _tunelab} block, {@link dev.tunelab.track.Versions}:
+ *       the tunelab, Java, DJL and libtorch versions and the intra-op thread count libtorch uses; a version
+ *       that cannot be found is left out), {@code log(step, metrics)} (nested maps flattened
  *       with '.', images, XChart charts and Tablesaw tables saved as media files), summary, files,
  *       console lines, {@code finish(exitCode)}. Always kept in {@code runs/<id>/} (config.json,
  *       history.jsonl appended and flushed line by line, summary.json, files/); reopened with
@@ -25,6 +27,22 @@
  * records its place in {@code wandb/state.json}. {@link dev.tunelab.track.WandbSync} (library call and
  * {@code main}) sends the rest of an offline or interrupted run later.
  *
+ * <p>Timeouts, in seconds (decimals allowed), named after the SDK's settings:
+ * <ul>
+ *   <li>{@code WANDB_HTTP_TIMEOUT} (default 20): one GraphQL or file_stream request; a file upload
+ *       gets 30 times as long.</li>
+ *   <li>{@code WANDB_FINISH_TIMEOUT} (default 5; the name of the SDK's {@code finish_timeout}
+ *       setting, whose default may differ): how long the end of a run ({@code finish}/{@code close}) waits for the
+ *       upload. When the run ends, a retry that is waiting is woken and tries at once, and from then on
+ *       waits start at a twentieth of the budget (4-5 retries of a 429/5xx fit in it; a 429's
+ *       {@code RateLimit-Reset} is still kept); a wait that would end past the budget is not started,
+ *       and a request still in flight when the budget is spent (a silent server) is cancelled. What was
+ *       not sent stays in the journal for sync; one line says so. Unlike the SDK's
+ *       {@code finish_timeout_raises}, running out of time never throws: tracking never stops training.</li>
+ * </ul>
+ * The first request that fails in a way worth retrying gives one warning at once, while the run goes on
+ * (the SDK's "Network error ..., entering retry loop"), not at its end.
+ *
  * <p>Choices where the note says UNCONFIRMED, or is silent, each the safer option:
  * <ul>
  *   <li>{@code WANDB_DISABLED=true} turns W&amp;B off, whatever {@code WANDB_MODE} says.</li>
@@ -37,7 +55,8 @@
  *       SDK does), with one warning; it stays in history.jsonl and the journal. 429, 5xx, timeouts and
  *       connection errors are retried with backoff (1 s doubling to 60 s, plus 0-25% jitter; a 429's
  *       {@code RateLimit-Reset} is honoured); after 10 minutes of failing the upload stops, once, with
- *       one warning, and training goes on with the journal kept for sync.</li>
+ *       one warning, and training goes on with the journal kept for sync. A chunk given up on after
+ *       retrying (or at the end of the finish budget) is not "dropped": sync sends it again.</li>
  *   <li>Tables: only the {@code table-file} history value and its uploaded {@code .table.json} are sent,
  *       not the SDK's extra run_table artifact; W&amp;B Artifacts are not used (models and adapters
  *       can be saved as plain run files).</li>

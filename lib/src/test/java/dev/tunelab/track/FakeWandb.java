@@ -48,6 +48,10 @@ final class FakeWandb extends Dispatcher {
     Integer exitCode;
     /** Answer file_stream with "stopped": true (the stop button in the UI). */
     boolean stopped;
+    /** Where the MockWebServer serving this fake listens (set by the test that starts it). */
+    String url;
+    /** Read every request and never answer (a server that hangs, or a proxy that swallows requests). */
+    volatile boolean silent;
     final Map<String, Deque<Integer>> faults = new LinkedHashMap<>();
     /** A sweep controller: each idle heartbeat gets the next of these trials' args, then "exit". */
     final Deque<String> sweepArgs = new ArrayDeque<>();
@@ -66,6 +70,9 @@ final class FakeWandb extends Dispatcher {
     @Override
     public synchronized MockResponse dispatch(RecordedRequest request) {
         requests.add(request);
+        if (silent) {
+            return new MockResponse().setSocketPolicy(SocketPolicy.NO_RESPONSE);
+        }
         String path = request.getPath();
         String kind = path.startsWith("/graphql") ? "graphql" : path.endsWith("/file_stream") ? "file_stream" : "upload";
         if (!kind.equals("upload") && !auth.equals(request.getHeader("Authorization"))) {
@@ -122,6 +129,15 @@ final class FakeWandb extends Dispatcher {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** How many history lines all file_stream posts carried, re-sent ones counted again. */
+    synchronized int historyLinesSent() {
+        int n = 0;
+        for (RecordedRequest r : requests("/file_stream")) {
+            n += body(r).path("files").path(WandbSender.HISTORY).path("content").size();
+        }
+        return n;
     }
 
     synchronized List<RecordedRequest> requests(String operationOrPathSuffix) {

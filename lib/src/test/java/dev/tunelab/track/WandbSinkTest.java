@@ -113,6 +113,11 @@ class WandbSinkTest {
         assertTrue(config.path("lr").has("desc") && config.path("lr").path("desc").isNull());
         assertEquals(2, config.path("model").path("value").path("layers").asInt());
         assertTrue(config.path("_wandb").path("value").has("start_time"));
+        // the versions block goes along: real versions and libtorch's thread count, no "null" strings
+        JsonNode versions = config.path("_tunelab").path("value");
+        assertEquals(Versions.tunelab(), versions.path("tunelab").asText());
+        assertEquals(Versions.all().get("intra_op_threads"), versions.path("intra_op_threads").asText());
+        assertFalse(versions.toString().contains("\"null\""), versions.toString());
 
         // file_stream: history lines in order with consecutive offsets; reserved keys on each row
         String streamPath = "/files/team/proj/" + wandbRun + "/file_stream";
@@ -451,6 +456,16 @@ class WandbSinkTest {
                 () -> WandbSettings.from(Map.of("WANDB_PROJECT", "a/b"), null));
         assertTrue(bad.getMessage().contains("WANDB_PROJECT"), bad.getMessage());
         assertNull(WandbSettings.from(Map.of(), null).entity);
+        // timeouts in seconds, as the SDK's finish_timeout and http timeout; the end of a run waits 5 s by default
+        assertEquals(Duration.ofSeconds(5), WandbSettings.from(Map.of(), null).finishTimeout);
+        assertEquals(Duration.ofMillis(500), WandbSettings.from(Map.of("WANDB_FINISH_TIMEOUT", "0.5"), null).finishTimeout);
+        assertEquals(Duration.ofSeconds(30), WandbSettings.from(Map.of("WANDB_FINISH_TIMEOUT", " 30 "), null).finishTimeout);
+        assertEquals(Duration.ofMillis(2500), WandbSettings.from(Map.of("WANDB_HTTP_TIMEOUT", "2.5"), null).httpTimeout);
+        for (String wrong : List.of("5s", "-1", "NaN")) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> WandbSettings.from(Map.of("WANDB_FINISH_TIMEOUT", wrong), null));
+            assertTrue(e.getMessage().contains("WANDB_FINISH_TIMEOUT") && e.getMessage().contains(wrong), e.getMessage());
+        }
         assertEquals("https://wandb.ai/e/p/runs/r", WandbSettings.runUrl("https://api.wandb.ai", "e", "p", "r"));
     }
 
