@@ -5,6 +5,7 @@ import java.math.MathContext;
 import java.math.RoundingMode;
 import java.text.DecimalFormat;
 import java.text.DecimalFormatSymbols;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.DoubleFunction;
 
@@ -21,13 +22,13 @@ import java.util.function.DoubleFunction;
  * </ul>
  *
  * A table column uses {@link #column}: one number of decimals for the whole column, so
- * {@code 22.96} and {@code 7.692} become {@code 22.96} and {@code 7.69}. Output never depends on the
+ * {@code 22.9602} and {@code 7.692} read {@code 22.96} and {@code 7.69}. Output never depends on the
  * default locale: the decimal mark is a dot and the grouping mark a comma.
  */
 public final class Numbers {
     /** Significant digits of a fraction. */
     public static final int SIGNIFICANT = 4;
-    /** A column never shows more significant digits after the decimal mark than this. */
+    /** A number with decimals never shows more significant digits than this; more is noise. */
     public static final int MAX_SIGNIFICANT = 6;
     /** What a missing value (NaN) shows as. */
     public static final String MISSING = "–";
@@ -36,8 +37,8 @@ public final class Numbers {
     private static final double SMALL = 1e-4;
     /** Whole numbers up to here print every digit; doubles hold integers exactly below 2^53 ≈ 9e15. */
     private static final double LARGE = 1e15;
-    /** A column needing more decimals than this formats each value on its own (scientific if tiny). */
-    private static final int MAX_COLUMN_DECIMALS = 8;
+    /** Fewest significant digits a shared number of decimals may leave a value in a column. */
+    private static final int MIN_COLUMN_SIGNIFICANT = 3;
 
     private Numbers() {}
 
@@ -49,7 +50,7 @@ public final class Numbers {
         double magnitude = Math.abs(value);
         if (magnitude < SMALL || magnitude >= LARGE) return scientific(value);
         // the decimals that 4 significant digits need; whole digits are kept (12,346, not 12,350)
-        return grouped(value, Math.max(0, round(value).stripTrailingZeros().scale()));
+        return grouped(value, decimals(value));
     }
 
     /** A count with thousands separators: {@code 590,688}. */
@@ -69,27 +70,27 @@ public final class Numbers {
 
     /**
      * A formatter for one table column holding {@code values}: whole numbers with separators when
-     * every value is whole, otherwise one number of decimals for every value, enough to give each
-     * value {@value #SIGNIFICANT} significant digits (without padding zeros nobody needs) and never
-     * more than {@value #MAX_SIGNIFICANT} to the largest. When the values span too many magnitudes
-     * for one number of decimals, each is formatted on its own.
+     * every value is whole; otherwise one number of decimals for every value, the number that gives
+     * the column's median value {@value #SIGNIFICANT} significant digits (no more than any value
+     * needs, so 0.0001 and 0.0003 stay short). When that would leave a value with fewer than {@value
+     * #MIN_COLUMN_SIGNIFICANT} significant digits, or the largest with more than {@value
+     * #MAX_SIGNIFICANT}, the column holds different quantities (a metric/value table) and each value
+     * is formatted on its own.
      */
     public static DoubleFunction<String> column(double... values) {
-        boolean whole = true;
-        double largest = 0;
-        int decimals = 0;
-        for (double v : values) {
-            if (!Double.isFinite(v) || v == 0) continue;
-            largest = Math.max(largest, Math.abs(v));
-            if (!isWhole(v)) {
-                whole = false;
-                decimals = Math.max(decimals, Math.max(0, round(v).stripTrailingZeros().scale()));
-            }
+        double[] nonZero = Arrays.stream(values).filter(v -> Double.isFinite(v) && v != 0).map(Math::abs).sorted().toArray();
+        if (Arrays.stream(nonZero).allMatch(Numbers::isWhole)) {
+            return v -> Double.isFinite(v) ? grouped(v, 0) : nonFinite(v);
         }
-        if (whole) return v -> Double.isFinite(v) ? grouped(v, 0) : nonFinite(v);
-        int mostForLargest = MAX_SIGNIFICANT - 1 - exponent(largest);
-        if (decimals > mostForLargest || decimals > MAX_COLUMN_DECIMALS || largest >= LARGE) return Numbers::format;
-        int d = decimals;
+        int needed = 0; // decimals that show every value exactly to its significant digits
+        for (double v : nonZero) needed = Math.max(needed, decimals(v));
+        double median = nonZero[nonZero.length / 2];
+        int d = Math.min(needed, Math.max(0, SIGNIFICANT - 1 - exponent(median)));
+        for (double v : nonZero) {
+            int shown = d + exponent(v) + 1;
+            boolean exact = d >= decimals(v);
+            if ((!exact && shown < MIN_COLUMN_SIGNIFICANT) || (d > 0 && shown > MAX_SIGNIFICANT) || v >= LARGE) return Numbers::format;
+        }
         return v -> Double.isFinite(v) ? grouped(v, d) : nonFinite(v);
     }
 
@@ -124,6 +125,11 @@ public final class Numbers {
     /** {@code value} to {@link #SIGNIFICANT} significant digits. */
     private static BigDecimal round(double value) {
         return new BigDecimal(value).round(new MathContext(SIGNIFICANT, RoundingMode.HALF_EVEN));
+    }
+
+    /** Decimals that show {@code value} to {@link #SIGNIFICANT} significant digits, trailing zeros dropped. */
+    private static int decimals(double value) {
+        return Math.max(0, round(value).stripTrailingZeros().scale());
     }
 
     /** Power of ten of the leading digit: 0 for 7.69, 1 for 22.96, -3 for 0.002827. */

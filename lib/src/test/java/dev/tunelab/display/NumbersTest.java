@@ -1,6 +1,7 @@
 package dev.tunelab.display;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.List;
@@ -58,7 +59,7 @@ class NumbersTest {
             Locale.setDefault(Locale.GERMANY);
             assertEquals("12,346", Numbers.format(12345.67));
             assertEquals("0.2249", Numbers.format(0.22489));
-            assertEquals("22.960", Numbers.column(22.9602, 7.692).apply(22.9602));
+            assertEquals("22.96", Numbers.column(22.9602, 7.692).apply(22.9602));
         } finally {
             Locale.setDefault(before);
         }
@@ -70,7 +71,8 @@ class NumbersTest {
     }
 
     @Test void aColumnSharesItsDecimals() {
-        assertEquals(List.of("22.960", "7.692"), column(22.9602, 7.692));
+        assertEquals(List.of("22.96", "7.69"), column(22.9602, 7.692));
+        assertEquals(List.of("0.225", "22.960", "7.692"), column(0.22489087820053105, 22.9602, 7.692));
         assertEquals(List.of("1.492", "1.561", "0.987"), column(1.4922355122114954, 1.5610759745476008, 0.98700001));
         assertEquals(List.of("0.0001", "0.0003", "0.0010"), column(1e-4, 3e-4, 1e-3), "learning rates");
         assertEquals(List.of("2.0", "2.5", Numbers.MISSING), column(2, 2.5, Double.NaN));
@@ -80,10 +82,23 @@ class NumbersTest {
         assertEquals(List.of("40,704", "651,264", Numbers.MISSING), column(40704, 651264, Double.NaN));
     }
 
-    @Test void aColumnNeverShowsMoreThanSixSignificantDigits() {
-        // 4 significant digits for 0.001234 would need 6 decimals, 7 significant digits for 1.5
+    @Test void aColumnOfDifferentQuantitiesFormatsEachValue() {
+        // shared decimals would show 0.001 (1 significant digit) or 1.50000 (6 noise digits)
         assertEquals(List.of("1.5", "0.001234"), column(1.5, 0.0012341));
-        assertEquals(List.of("116.923", "6.359", "0.385"), column(116.9231, 6.359, 0.385));
+        // a metric/value table: 2 decimals for the median would show 0.39
+        assertEquals(List.of("35.44", "116.9", "0.385", "6.359", "12"), column(35.4437, 116.9231, 0.385, 6.359, 12));
+        assertEquals(List.of("1,234,568", "0.5"), column(1234567.8, 0.5));
+    }
+
+    @Test void aColumnNeverShowsMoreThanSixSignificantDigits() {
+        for (double[] values : new double[][] {{116.9231, 6.359, 0.385}, {0.22489087820053105, 22.9602, 7.692},
+                {1.4922355122114954, 1e-4, 48.902607078590556}, {3.3333333, 333.33333}}) {
+            DoubleFunction<String> f = Numbers.column(values);
+            for (double v : values) {
+                String digits = f.apply(v).replaceAll("[^0-9]", "").replaceFirst("^0+", "");
+                assertTrue(digits.length() <= Numbers.MAX_SIGNIFICANT, f.apply(v) + " in " + Arrays.toString(values));
+            }
+        }
     }
 
     @Test void compactAxisLabels() {
