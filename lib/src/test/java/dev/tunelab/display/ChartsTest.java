@@ -123,13 +123,20 @@ class ChartsTest {
     }
 
     @Test void autoScaleIsLogForLearningRatesAndLinearForNarrowRanges() throws Exception {
-        XYChart lr = Charts.scatter("final_eval_loss vs learning rate", "learning rate", "final_eval_loss",
-                List.of(1e-5, 3e-5, 1e-4, 3e-4, 1e-3), List.of(1.6, 1.55, 1.5, 1.49, 1.52));
+        XYChart lr = Charts.points("final_eval_loss vs learning rate", Axis.auto("learning rate"), Axis.of("final_eval_loss"),
+                List.of(Series.of("final_eval_loss", List.of(1e-5, 3e-5, 1e-4, 3e-4, 1e-3), List.of(1.6, 1.55, 1.5, 1.49, 1.52))));
         assertEquals(List.of("1e-5", "1e-4", "0.001"), xTickLabels(lr));
-        XYChart narrow = Charts.scatter("loss vs warmup", "warmup steps", "loss", List.of(10.0, 20.0, 30.0),
-                List.of(1.0, 1.1, 1.2));
+        XYChart narrow = Charts.points("loss vs warmup", Axis.auto("warmup steps"), Axis.of("loss"),
+                List.of(Series.of("loss", List.of(10.0, 20.0, 30.0), List.of(1.0, 1.1, 1.2))));
         assertArrayEquals(new double[] {10, 20, 30}, narrow.getSeriesMap().get("loss").getXData());
         assertNull(narrow.getStyler().getxAxisTickLabelsFormattingFunction(), "a linear axis keeps XChart's labels");
+    }
+
+    @Test void autoScaleIsLogForRanks() throws Exception {
+        XYChart chart = Charts.points("Held-out loss against LoRA rank", Axis.auto("rank r"), Axis.of("loss"),
+                List.of(Series.of("alpha=2r", List.of(2.0, 8.0, 32.0), List.of(1.5, 1.4, 1.45))));
+        // evenly spaced on the log axis: XChart ticks the ranks swept
+        assertEquals(List.of("2", "8", "32"), xTickLabels(chart));
     }
 
     @Test void aLogAxisNeedsPositiveValues() {
