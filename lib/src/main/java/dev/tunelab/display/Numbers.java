@@ -38,7 +38,7 @@ public final class Numbers {
     /** Whole numbers up to here print every digit; doubles hold integers exactly below 2^53 ≈ 9e15. */
     private static final double LARGE = 1e15;
     /** Fewest significant digits a shared number of decimals may leave a value in a column. */
-    private static final int MIN_COLUMN_SIGNIFICANT = 3;
+    private static final int MIN_COLUMN_SIGNIFICANT = 2;
 
     private Numbers() {}
 

@@ -76,6 +76,8 @@ class NumbersTest {
         assertEquals(List.of("1.492", "1.561", "0.987"), column(1.4922355122114954, 1.5610759745476008, 0.98700001));
         assertEquals(List.of("0.0001", "0.0003", "0.0010"), column(1e-4, 3e-4, 1e-3), "learning rates");
         assertEquals(List.of("2.0", "2.5", Numbers.MISSING), column(2, 2.5, Double.NaN));
+        // a metric/value table: 2 decimals, which its median value (12) needs for 4 significant digits
+        assertEquals(List.of("35.44", "116.92", "0.39", "6.36", "12.00"), column(35.4437, 116.9231, 0.385, 6.359, 12));
     }
 
     @Test void aWholeColumnIsGroupedIntegers() {
@@ -85,8 +87,6 @@ class NumbersTest {
     @Test void aColumnOfDifferentQuantitiesFormatsEachValue() {
         // shared decimals would show 0.001 (1 significant digit) or 1.50000 (6 noise digits)
         assertEquals(List.of("1.5", "0.001234"), column(1.5, 0.0012341));
-        // a metric/value table: 2 decimals for the median would show 0.39
-        assertEquals(List.of("35.44", "116.9", "0.385", "6.359", "12"), column(35.4437, 116.9231, 0.385, 6.359, 12));
         assertEquals(List.of("1,234,568", "0.5"), column(1234567.8, 0.5));
     }
 
