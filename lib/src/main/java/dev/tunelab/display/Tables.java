@@ -11,6 +11,10 @@ import tech.tablesaw.api.NumericColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.columns.Column;
+import tech.tablesaw.columns.numbers.IntColumnType;
+import tech.tablesaw.columns.numbers.LongColumnType;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
+import tech.tablesaw.columns.numbers.ShortColumnType;
 
 /**
  * Tablesaw tables as HTML and text that fit a notebook page: a bounded number of rows (a
@@ -118,6 +122,55 @@ public final class Tables {
             }
         }
         return t;
+    }
+
+    /**
+     * Sets every numeric column's Tablesaw print formatter to the {@link Numbers#column} default for
+     * its current values, so that Tablesaw's own printing ({@code table.print()}, {@code getString})
+     * reads like {@link #html} and {@link #text}; returns {@code table}. The values keep full precision.
+     */
+    public static Table formatNumbers(Table table) {
+        for (NumericColumn<?> column : table.numberColumns()) {
+            double[] values = new double[column.size()];
+            for (int i = 0; i < values.length; i++) values[i] = column.isMissing(i) ? Double.NaN : column.getDouble(i);
+            column.setPrintFormatter(new DefaultNumberFormatter(Numbers.column(values)));
+        }
+        return table;
+    }
+
+    /** Tablesaw's formatter hook, answering with a {@link Numbers} column format whatever the column type. */
+    private static final class DefaultNumberFormatter extends NumberColumnFormatter {
+        private final DoubleFunction<String> format;
+
+        DefaultNumberFormatter(DoubleFunction<String> format) {
+            super(Numbers.MISSING);
+            this.format = format;
+        }
+
+        @Override
+        public String format(double value) {
+            return format.apply(value);
+        }
+
+        @Override
+        public String format(float value) {
+            return format.apply(Float.isNaN(value) ? Double.NaN : value);
+        }
+
+        @Override
+        public String format(long value) {
+            return value == LongColumnType.missingValueIndicator() ? Numbers.MISSING : format.apply(value);
+        }
+
+        @Override
+        public String format(int value) {
+            return value == IntColumnType.missingValueIndicator() ? Numbers.MISSING : format.apply(value);
+        }
+
+        @Override
+        public String format(short value) {
+            return value == ShortColumnType.missingValueIndicator() ? Numbers.MISSING : format.apply(value);
+        }
     }
 
     /** The first {@code rows} cells of {@code column} as shown: numbers through {@link Numbers#column}. */

@@ -57,6 +57,15 @@ class TablesTest {
         assertTrue(Tables.html(t, 20).contains("<td>22.960</td>"));
     }
 
+    @Test void tablesawsOwnPrintingCanUseTheDefault() {
+        Table t = Tables.formatNumbers(dpo());
+        assertEquals("22.960", t.doubleColumn("margin").getString(1));
+        assertEquals(Numbers.MISSING, t.doubleColumn("accuracy").getString(1));
+        assertEquals("590,688", t.intColumn("tokens").getString(0));
+        assertFalse(t.printAll().contains("0.22489"), t.printAll());
+        assertEquals(0.22489087820053105, t.doubleColumn("margin").get(0), "the values keep full precision");
+    }
+
     @Test void rowsAreBoundedWithANote() {
         Table t = Table.create("many", IntColumn.create("i", java.util.stream.IntStream.range(0, 1234).toArray()));
         String html = Tables.html(t, 3);
