@@ -180,6 +180,16 @@ public final class Charts {
     }
 
     /**
+     * Points of two quantities that do not share a scale (a reward model's score and the gold
+     * judge's reward): {@code leftSeries} on the left y axis, {@code rightSeries} on the right.
+     */
+    public static XYChart points(String title, Axis x, Axis left, List<Series> leftSeries, Axis right,
+            List<Series> rightSeries) {
+        Objects.requireNonNull(right, "right axis");
+        return build(title, x, left, leftSeries, right, rightSeries, XYSeries.XYSeriesRenderStyle.Scatter);
+    }
+
+    /**
      * Logged metrics against {@code "step"} (a run's history rows), one line per metric that was
      * logged, all on one axis: use it for metrics of one quantity ("loss", "eval_loss"). The y axis
      * is titled with the metrics actually drawn.

@@ -107,6 +107,15 @@ class ChartsTest {
         assertEquals(List.of("loss"), List.copyOf(onlyLoss.getSeriesMap().keySet()), "no empty right axis");
     }
 
+    @Test void pointsOnTwoAxes() {
+        XYChart chart = Charts.points("Reward model score and gold reward against KL", Axis.of("KL to the reference", "nats"),
+                Axis.of("reward-model score"), List.of(Series.of("PPO-RM", List.of(0.5, 2.0), List.of(1.2, 2.5))),
+                Axis.of("gold reward"), List.of(Series.of("PPO-RM gold", List.of(0.5, 2.0), List.of(0.3, 0.1))));
+        assertEquals(XYSeries.XYSeriesRenderStyle.Scatter, chart.getStyler().getDefaultSeriesRenderStyle());
+        assertEquals(1, chart.getSeriesMap().get("PPO-RM gold (right axis)").getYAxisGroup());
+        assertEquals("gold reward", chart.getYAxisGroupTitle(1));
+    }
+
     @Test void ranksOnALogAxisAreLabelledAsPowersOfTwo() throws Exception {
         XYChart chart = Charts.lines("Held-out loss against LoRA rank", Axis.log("rank r"), Axis.of("loss"),
                 List.of(Series.of("alpha=2r", RANKS, LOSSES)));
