@@ -1,6 +1,7 @@
 package dev.tunelab.track;
 
 import dev.tunelab.display.Charts;
+import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import java.io.IOException;
@@ -18,8 +19,6 @@ import java.util.Set;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 import tech.tablesaw.aggregate.AggregateFunctions;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
@@ -125,32 +124,55 @@ public final class Runs implements Renderable {
                 AggregateFunctions.max).by(key);
     }
 
-    /** {@code metric} against step, one line per run (named by run id). */
+    /**
+     * {@code metric} against step, one line per run, each named by the config values that differ
+     * between the runs drawn (say "lora.rank=8, train.learning_rate=0.001"); runs whose configs are
+     * all alike are named by run id.
+     */
     public XYChart chart(String metric) {
-        XYChart chart = new XYChartBuilder().width(720).height(400).title(metric + " by step").xAxisTitle("step")
-                .yAxisTitle(metric).build();
+        return chart(metric + " by step", metric, (List<String>) null);
+    }
+
+    /** {@code metric} against step, one line per run, named by config value {@code by} ("lora.rank=8"). */
+    public XYChart chart(String metric, String by) {
+        return chart(metric + " by step, by " + by, metric, List.of(by));
+    }
+
+    /** {@code metric} against step under {@code title}, one line per run, named by config value {@code by}. */
+    public XYChart chart(String title, String metric, String by) {
+        return chart(title, metric, List.of(by));
+    }
+
+    /** {@code by} null: the config keys that differ between the runs that logged {@code metric}. */
+    private XYChart chart(String title, String metric, List<String> by) {
+        List<RunRecord> drawn = new ArrayList<>();
+        List<List<Map<String, Object>>> histories = new ArrayList<>();
         for (RunRecord r : runs) {
-            List<Double> xs = new ArrayList<>();
-            List<Double> ys = new ArrayList<>();
-            for (Map<String, Object> row : r.history()) {
-                if (row.get(metric) instanceof Number y && row.get("step") instanceof Number x
-                        && Double.isFinite(y.doubleValue())) {
-                    xs.add(x.doubleValue());
-                    ys.add(y.doubleValue());
-                }
-            }
-            if (!xs.isEmpty()) {
-                chart.addSeries(r.id(), xs, ys).setMarker(xs.size() > 30 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
+            List<Map<String, Object>> history = r.history(); // read from disk: once per run
+            if (history.stream().anyMatch(row -> row.get(metric) instanceof Number && row.get("step") instanceof Number)) {
+                drawn.add(r);
+                histories.add(history);
             }
         }
-        return chart;
+        List<String> names = seriesNames(drawn, by == null ? differingConfigKeys(drawn) : by);
+        List<Charts.Series> series = new ArrayList<>();
+        for (int i = 0; i < drawn.size(); i++) {
+            series.add(Charts.Series.fromRows(names.get(i), histories.get(i), "step", metric));
+        }
+        return Charts.lines(title, Charts.Axis.of("step"), Charts.Axis.of(metric), series);
     }
 
     /**
      * Summary {@code metric} against numeric config value {@code key}, one point per run (log x axis
-     * when the values are positive and span two decades or more, as learning rates do).
+     * when the values are positive and span two decades or more, as learning rates do, or are powers
+     * of two, as ranks are).
      */
     public XYChart chartAgainst(String key, String metric) {
+        return chartAgainst(metric + " vs " + key, key, metric);
+    }
+
+    /** {@link #chartAgainst(String, String)} under {@code title}. */
+    public XYChart chartAgainst(String title, String key, String metric) {
         List<Double> xs = new ArrayList<>();
         List<Double> ys = new ArrayList<>();
         for (RunRecord r : runs) {
@@ -160,12 +182,34 @@ public final class Runs implements Renderable {
                 throw new IllegalArgumentException("'" + key + "' is not numeric (run " + r.id() + " has '" + x
                         + "'); use groupBy(\"" + key + "\", \"" + metric + "\") for categories");
             }
-            if (x instanceof Number nx && y instanceof Number ny && Double.isFinite(ny.doubleValue())) {
+            if (x instanceof Number nx && y instanceof Number ny) {
                 xs.add(nx.doubleValue());
                 ys.add(ny.doubleValue());
             }
         }
-        return Charts.scatter(metric + " vs " + key, key, metric, xs, ys);
+        return Charts.points(title, Charts.Axis.auto(key), Charts.Axis.of(metric),
+                List.of(Charts.Series.of(metric, xs, ys)));
+    }
+
+    /** Config keys whose values differ between {@code drawn}, in config order; at most three, to keep legends short. */
+    private static List<String> differingConfigKeys(List<RunRecord> drawn) {
+        Set<String> keys = new LinkedHashSet<>();
+        drawn.forEach(r -> keys.addAll(r.config().keySet()));
+        return keys.stream().filter(k -> drawn.stream().map(r -> String.valueOf(r.config().get(k))).distinct().count() > 1)
+                .limit(3).toList();
+    }
+
+    /** "k=v, k2=v2" for each run; the run id when {@code by} is empty; repeated names numbered. */
+    private static List<String> seriesNames(List<RunRecord> drawn, List<String> by) {
+        List<String> names = new ArrayList<>();
+        Map<String, Integer> seen = new java.util.HashMap<>();
+        for (RunRecord r : drawn) {
+            String name = by.isEmpty() ? r.id()
+                    : String.join(", ", by.stream().map(k -> k + "=" + Numbers.format(r.get(k))).toList());
+            int n = seen.merge(name, 1, Integer::sum);
+            names.add(n == 1 ? name : name + " #" + n);
+        }
+        return names;
     }
 
     @Override

@@ -162,11 +162,27 @@ class RunStoreTest {
         assertEquals(28.0, byRank.doubleColumn(2).get(1)); // rank 8: mean(23, 33)
 
         XYChart curves = runs.chart("loss");
+        assertEquals("loss by step", curves.getTitle());
+        assertEquals("loss", curves.getYAxisTitle());
         assertEquals(4, curves.getSeriesMap().size());
-        assertArrayEquals(new double[] {21, 22, 23}, curves.getSeriesMap().get("run-2").getYData());
+        // series are named by the config values that differ (lr, lora.rank), not by run id
+        String third = curves.getSeriesMap().keySet().stream().filter(n -> n.contains("lr=0.01,") || n.endsWith("lr=0.01"))
+                .findFirst().orElseThrow(() -> new AssertionError(curves.getSeriesMap().keySet().toString()));
+        assertTrue(third.contains("lora.rank=8") && !third.contains("targets"), third);
+        assertArrayEquals(new double[] {21, 22, 23}, curves.getSeriesMap().get(third).getYData());
+        assertTrue(curves.getSeriesMap().keySet().stream().noneMatch(n -> n.contains("run-")), curves.getSeriesMap().keySet().toString());
+
+        XYChart perRank = runs.chart("Loss by step for each LoRA rank", "loss", "lora.rank");
+        assertEquals("Loss by step for each LoRA rank", perRank.getTitle());
+        assertEquals(List.of("lora.rank=4", "lora.rank=4 #2", "lora.rank=8", "lora.rank=8 #2"),
+                List.copyOf(perRank.getSeriesMap().keySet()));
+        assertArrayEquals(new double[] {31, 32, 33}, perRank.getSeriesMap().get("lora.rank=8 #2").getYData());
+
         XYChart vsLr = runs.chartAgainst("lr", "final_loss");
-        assertArrayEquals(new double[] {1e-4, 1e-3, 1e-2, 1e-3}, vsLr.getSeriesMap().get("final_loss").getXData());
-        assertTrue(vsLr.getStyler().isXAxisLogarithmic());
+        assertEquals("final_loss vs lr", vsLr.getTitle());
+        // a log axis drawn over log10(lr), ticks labelled in learning-rate units
+        assertArrayEquals(new double[] {-4, -3, -2, -3}, vsLr.getSeriesMap().get("final_loss").getXData(), 1e-12);
+        assertEquals("1e-4", vsLr.getStyler().getxAxisTickLabelsFormattingFunction().apply(-4.0));
         var bad = assertThrows(IllegalArgumentException.class, () -> runs.chartAgainst("targets", "final_loss"));
         assertTrue(bad.getMessage().contains("groupBy"));
 
