@@ -5,9 +5,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import dev.tunelab.display.Charts;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.Table;
 
@@ -97,38 +96,26 @@ public final class RunHistory {
         return t;
     }
 
-    /** Metrics against step, one series per metric name given (e.g. "loss", "eval_loss"), titled by what they are. */
+    /** Metrics of one quantity against step, one line each (e.g. "loss", "eval_loss"), titled by what they are. */
     public XYChart chart(String... metrics) {
         return chart(String.join(" and ", metrics) + " by step", List.of(metrics));
     }
 
     /**
-     * Metrics against step under {@code title}, one series per metric name given that the history
-     * holds; the y-axis names only the series drawn. Give metrics of one scale (one unit) per chart.
+     * Metrics of one quantity against step under {@code title}, one line per metric the history
+     * holds; the y-axis names only the lines drawn.
      */
     public XYChart chart(String title, List<String> metrics) {
-        XYChart chart = new XYChartBuilder().width(640).height(360).title(title).xAxisTitle("step").build();
-        List<String> drawn = new ArrayList<>();
-        for (String metric : metrics) {
-            List<Double> xs = new ArrayList<>();
-            List<Double> ys = new ArrayList<>();
-            for (Map<String, Object> r : rows) {
-                if (r.get(metric) instanceof Number y && r.get("step") instanceof Number x) {
-                    xs.add(x.doubleValue());
-                    ys.add(y.doubleValue());
-                }
-            }
-            if (!xs.isEmpty()) {
-                chart.addSeries(metric, xs, ys).setMarker(xs.size() > 30 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
-                drawn.add(metric);
-            }
-        }
-        chart.setYAxisTitle(String.join(", ", drawn));
-        return chart;
+        return Charts.byStep(title, rows, metrics);
+    }
+
+    /** Two quantities against step: {@code left} metrics on the left axis, {@code right} on the right. */
+    public XYChart chart(String title, List<String> left, List<String> right) {
+        return Charts.byStep(title, rows, left, right);
     }
 
     /** The training-loss curve, with the evaluation loss when one was logged. */
     public XYChart lossChart() {
-        return chart("Training loss by step", List.of("loss", "eval_loss"));
+        return chart("Training and held-out loss", List.of("loss", "eval_loss"));
     }
 }

@@ -2,6 +2,7 @@ package dev.tunelab.train;
 
 import dev.tunelab.display.Charts;
 import dev.tunelab.display.MimeBundles;
+import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.track.Run;
 import java.util.LinkedHashMap;
@@ -51,7 +52,7 @@ public record TrainResult(String technique, Run run, int startStep, int endStep,
         Map<String, String> m = new LinkedHashMap<>();
         StringBuilder html = new StringBuilder("<div>");
         for (String metric : charted) {
-            var chart = run.historyTable().chart(title(metric), List.of(metric, "eval_" + metric));
+            var chart = Charts.byStep(title(metric), run.history(), List.of(metric, "eval_" + metric));
             if (!chart.getSeriesMap().isEmpty()) {
                 html.append("<img src=\"data:image/png;base64,").append(Charts.pngBase64(chart)).append("\"/>");
             }
@@ -84,11 +85,7 @@ public record TrainResult(String technique, Run run, int startStep, int endStep,
         return s.toString();
     }
 
-    /** Four significant digits: more would show the noise of the last float bits. */
     private static String fmt(double v) {
-        if (!Double.isFinite(v)) {
-            return String.valueOf(v);
-        }
-        return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
+        return Numbers.format(v);
     }
 }
