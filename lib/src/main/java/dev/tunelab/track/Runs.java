@@ -55,6 +55,16 @@ public final class Runs implements Renderable {
         }
     }
 
+    /**
+     * A new folder for one execution's runs, {@code parent/<name>-<yyyyMMdd-HHmmss>}, so that
+     * {@code Runs.open} on it sees only the runs made since (a notebook re-run does not mix in the
+     * last run's sweep). The folder itself is made by the first run recorded in it.
+     */
+    public static Path newFolder(Path parent, String name) {
+        String stamp = java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        return parent.resolve(name + "-" + stamp);
+    }
+
     public static Runs of(List<RunRecord> runs) {
         return new Runs(runs);
     }
