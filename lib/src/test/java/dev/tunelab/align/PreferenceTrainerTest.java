@@ -19,11 +19,11 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class PreferenceTrainerTest {
+public class PreferenceTrainerTest {
     static final long MARKER = 7;
 
     /** Pairs whose chosen completion contains the marker token and whose rejected one does not. */
-    static List<PreferencePair> markerPairs(int n, long seed) {
+    public static List<PreferencePair> markerPairs(int n, long seed) {
         Random random = new Random(seed);
         List<PreferencePair> pairs = new ArrayList<>();
         for (int i = 0; i < n; i++) {

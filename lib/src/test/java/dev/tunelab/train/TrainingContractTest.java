@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -56,8 +57,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * setting the trainer cannot honour is refused, by name.
  */
 class TrainingContractTest {
-    static final long MARKER = 7;
-
     /** One trainer under test: runs it on fresh models from fixed seeds and returns what it did. */
     interface Case {
         String name();
@@ -68,21 +67,28 @@ class TrainingContractTest {
         /** The metric whose values a resumed run must reproduce. */
         String metric();
 
-        /** Runs the trainer; {@code poison} makes its loss non-finite from the first step. */
-        Outcome run(UnaryOperator<TrainConfig> cfg, boolean poison);
+        /** Micro-batch rows of a run; PPO and GRPO size their minibatches themselves and ignore it. */
+        int batch();
+
+        /** Runs the trainer with micro-batches of {@code batch} rows; {@code poison} makes its loss non-finite from step 1. */
+        Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison);
+
+        default Outcome run(UnaryOperator<TrainConfig> cfg, boolean poison) {
+            return train(cfg, batch(), poison);
+        }
 
         /** Runs the trainer with micro-batches of {@code batch} rows, and returns the weights after. */
         default Map<String, float[]> weightsAfter(UnaryOperator<TrainConfig> cfg, int batch) {
-            throw new UnsupportedOperationException(name() + " has no batch size of its own");
+            return train(cfg, batch, false).weights();
         }
     }
 
     /** A finished run and the trained weights. */
     record Outcome(TrainResult result, Map<String, float[]> weights) {}
 
-    static Stream<Case> trainers() {
-        return Stream.of(new Sft(false), new Sft(true), new Reward(), new Preference(DpoLoss.sigmoid(0.5)),
-                new Preference(KtoLoss.of(0.5)), new Distill(), new Ppo(), new Grpo());
+    static Stream<Named<Case>> trainers() {
+        return Stream.<Case>of(new Sft(false), new Sft(true), new Reward(), new Preference(DpoLoss.sigmoid(0.5)),
+                new Preference(KtoLoss.of(0.5)), new Distill(), new Ppo(), new Grpo()).map(c -> Named.of(c.name(), c));
     }
 
     static TrainConfig quiet(TrainConfig c) {
@@ -275,19 +281,7 @@ class TrainingContractTest {
     }
 
     static List<PreferencePair> markerPairs(int n, long seed) {
-        Random random = new Random(seed);
-        List<PreferencePair> pairs = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            long[] prompt = {1, 10 + random.nextInt(20), 10 + random.nextInt(20)};
-            long[] rejected = new long[3 + random.nextInt(3)];
-            for (int j = 0; j < rejected.length; j++) {
-                rejected[j] = 10 + random.nextInt(20);
-            }
-            long[] chosen = rejected.clone();
-            chosen[random.nextInt(chosen.length)] = MARKER;
-            pairs.add(new PreferencePair(prompt, chosen, rejected));
-        }
-        return pairs;
+        return dev.tunelab.align.PreferenceTrainerTest.markerPairs(n, seed);
     }
 
     /** SFT of a LoRA adapter, or full fine-tuning of every weight. */
@@ -296,16 +290,9 @@ class TrainingContractTest {
         public boolean evaluates() { return true; }
         public String metric() { return "loss"; }
 
-        public Outcome run(UnaryOperator<TrainConfig> cfg, boolean poison) {
-            return train(cfg, 2, poison);
-        }
+        public int batch() { return 2; }
 
-        @Override
-        public Map<String, float[]> weightsAfter(UnaryOperator<TrainConfig> cfg, int batch) {
-            return train(cfg, batch, false).weights();
-        }
-
-        private Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
+        public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
             try (LlamaModel model = base(11)) {
                 TrainConfig tc = cfg.apply(quiet(new TrainConfig().learningRate(1e-2)));
                 BatchSource eval = tc.evalEvery() > 0 ? rows(4, 99) : null;
@@ -328,8 +315,6 @@ class TrainingContractTest {
             }
         }
 
-        @Override
-        public String toString() { return name(); }
     }
 
     /** Reward model: LoRA and a score head on the Bradley-Terry loss. */
@@ -338,16 +323,9 @@ class TrainingContractTest {
         public boolean evaluates() { return true; }
         public String metric() { return "loss"; }
 
-        public Outcome run(UnaryOperator<TrainConfig> cfg, boolean poison) {
-            return train(cfg, 4, poison);
-        }
+        public int batch() { return 4; }
 
-        @Override
-        public Map<String, float[]> weightsAfter(UnaryOperator<TrainConfig> cfg, int batch) {
-            return train(cfg, batch, false).weights();
-        }
-
-        private Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
+        public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
             try (LlamaModel model = base(11)) {
                 PeftModel peft = lora(model);
                 if (poison) {
@@ -364,8 +342,6 @@ class TrainingContractTest {
             }
         }
 
-        @Override
-        public String toString() { return name(); }
     }
 
     /** The DPO family on a LoRA policy (DPO, KTO). */
@@ -374,16 +350,9 @@ class TrainingContractTest {
         public boolean evaluates() { return true; }
         public String metric() { return "loss"; }
 
-        public Outcome run(UnaryOperator<TrainConfig> cfg, boolean poison) {
-            return train(cfg, 4, poison);
-        }
+        public int batch() { return 4; }
 
-        @Override
-        public Map<String, float[]> weightsAfter(UnaryOperator<TrainConfig> cfg, int batch) {
-            return train(cfg, batch, false).weights();
-        }
-
-        private Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
+        public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
             try (LlamaModel model = base(11)) {
                 PeftModel peft = lora(model);
                 List<PreferencePair> train = markerPairs(16, 1);
@@ -397,8 +366,6 @@ class TrainingContractTest {
             }
         }
 
-        @Override
-        public String toString() { return name(); }
     }
 
     /** Logit distillation of a LoRA student from a teacher run on the fly, alpha 0.5. */
@@ -407,16 +374,9 @@ class TrainingContractTest {
         public boolean evaluates() { return true; }
         public String metric() { return "loss"; }
 
-        public Outcome run(UnaryOperator<TrainConfig> cfg, boolean poison) {
-            return train(cfg, 2, poison);
-        }
+        public int batch() { return 2; }
 
-        @Override
-        public Map<String, float[]> weightsAfter(UnaryOperator<TrainConfig> cfg, int batch) {
-            return train(cfg, batch, false).weights();
-        }
-
-        private Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
+        public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
             try (LlamaModel teacher = base(5); LlamaModel model = base(11)) {
                 PeftModel peft = lora(model);
                 if (poison) {
@@ -430,8 +390,6 @@ class TrainingContractTest {
             }
         }
 
-        @Override
-        public String toString() { return name(); }
     }
 
     /** A reward for the RL trainers; NaN when poisoned, which makes their loss NaN. */
@@ -447,8 +405,9 @@ class TrainingContractTest {
         public String name() { return "ppo"; }
         public boolean evaluates() { return false; }
         public String metric() { return "objective/scores"; }
+        public int batch() { return 4; }
 
-        public Outcome run(UnaryOperator<TrainConfig> cfg, boolean poison) {
+        public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
             try (LanguageModel lm = Models.load(dev.tunelab.align.PpoTrainerTest.modelDir())) {
                 PeftModel policy = lora(lm.model());
                 PpoConfig pc = new PpoConfig().batchSize(4).miniBatchSize(2).ppoEpochs(1).maxNewTokens(6).fixedKl(0.02)
@@ -461,8 +420,6 @@ class TrainingContractTest {
             }
         }
 
-        @Override
-        public String toString() { return name(); }
     }
 
     /** GRPO of a LoRA policy on tinystories-mini. */
@@ -470,8 +427,9 @@ class TrainingContractTest {
         public String name() { return "grpo"; }
         public boolean evaluates() { return false; }
         public String metric() { return "loss"; }
+        public int batch() { return 4; }
 
-        public Outcome run(UnaryOperator<TrainConfig> cfg, boolean poison) {
+        public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
             try (LanguageModel lm = Models.load(dev.tunelab.align.PpoTrainerTest.modelDir())) {
                 PeftModel policy = lora(lm.model());
                 GrpoConfig gc = new GrpoConfig().promptsPerStep(2).groupSize(2).miniBatchSize(4).maxNewTokens(6).beta(0.02)
@@ -481,8 +439,6 @@ class TrainingContractTest {
             }
         }
 
-        @Override
-        public String toString() { return name(); }
     }
 
     static void assertArrayEquals(byte[] expected, byte[] actual, String message) {
