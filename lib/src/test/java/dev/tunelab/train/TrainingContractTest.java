@@ -289,7 +289,6 @@ class TrainingContractTest {
         public String name() { return full ? "full fine-tuning" : "sft"; }
         public boolean evaluates() { return true; }
         public String metric() { return "loss"; }
-
         public int batch() { return 2; }
 
         public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
@@ -314,7 +313,6 @@ class TrainingContractTest {
                 return new Outcome(r, snapshot(model.trainableParameters()));
             }
         }
-
     }
 
     /** Reward model: LoRA and a score head on the Bradley-Terry loss. */
@@ -322,7 +320,6 @@ class TrainingContractTest {
         public String name() { return "reward model"; }
         public boolean evaluates() { return true; }
         public String metric() { return "loss"; }
-
         public int batch() { return 4; }
 
         public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
@@ -341,7 +338,6 @@ class TrainingContractTest {
                 return new Outcome(r, weights);
             }
         }
-
     }
 
     /** The DPO family on a LoRA policy (DPO, KTO). */
@@ -349,7 +345,6 @@ class TrainingContractTest {
         public String name() { return method.label(); }
         public boolean evaluates() { return true; }
         public String metric() { return "loss"; }
-
         public int batch() { return 4; }
 
         public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
@@ -365,7 +360,6 @@ class TrainingContractTest {
                 return new Outcome(r, snapshot(model.trainableParameters()));
             }
         }
-
     }
 
     /** Logit distillation of a LoRA student from a teacher run on the fly, alpha 0.5. */
@@ -373,7 +367,6 @@ class TrainingContractTest {
         public String name() { return "distill"; }
         public boolean evaluates() { return true; }
         public String metric() { return "loss"; }
-
         public int batch() { return 2; }
 
         public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
@@ -389,7 +382,6 @@ class TrainingContractTest {
                 return new Outcome(r, snapshot(model.trainableParameters()));
             }
         }
-
     }
 
     /** A reward for the RL trainers; NaN when poisoned, which makes their loss NaN. */
@@ -419,7 +411,6 @@ class TrainingContractTest {
                 return new Outcome(r.training(), weights);
             }
         }
-
     }
 
     /** GRPO of a LoRA policy on tinystories-mini. */
@@ -438,7 +429,6 @@ class TrainingContractTest {
                 return new Outcome(r, snapshot(lm.model().trainableParameters()));
             }
         }
-
     }
 
     static void assertArrayEquals(byte[] expected, byte[] actual, String message) {
