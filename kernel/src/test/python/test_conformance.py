@@ -33,6 +33,7 @@ class TunelabConformance(jupyter_kernel_test.KernelTests):
     code_history_pattern = "6 *"
     supported_history_operations = ("tail", "range", "search")
     code_inspect_sample = "Math.max"
+    code_clear_output = 'System.out.println("gone");\nclearOutput();'
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ public final class TunelabKernel extends BaseKernel {
 
     private final Evaluator evaluator;
     private final Cells cells;
-    private final CellIO io = new CellIO();
+    private final CellIO io = new CellIO(OutputLimit.fromEnvironment(System.getenv()));
     private final History history = new History();
     private final LanguageInfo languageInfo = new LanguageInfo.Builder("java")
             .version(Runtime.version().toString())
@@ -122,16 +122,16 @@ public final class TunelabKernel extends BaseKernel {
         io.attach(env);
         try {
             DisplayData result = eval(request.getCode());
-            io.flush();
+            io.endOutput();
             if (request.shouldStoreHistory()) history.add(count, request.getCode(), text(result));
             if (result != null && !request.isSilent()) env.publish(new PublishExecuteResult(count, result));
             env.defer().reply(new ExecuteReply(count, Map.of()));
         } catch (CellException e) {
-            io.flush();
+            io.endOutput();
             if (request.shouldStoreHistory()) history.add(count, request.getCode(), "");
             replyError(env, count, e.name(), e.getMessage(), e.traceback());
         } catch (Exception | LinkageError e) {
-            io.flush(); // a failure of the kernel itself, not of user code: show all of it
+            io.endOutput(); // a failure of the kernel itself, not of user code: show all of it
             replyError(env, count, e.getClass().getName(), String.valueOf(e.getMessage()), formatError(asException(e)));
         } finally {
             io.detach(env);
