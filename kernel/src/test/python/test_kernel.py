@@ -78,16 +78,33 @@ class KernelBehaviour(unittest.TestCase):
         self.interrupt_then_next_cell_runs("Thread.sleep(120_000);")
 
     def test_exception_shows_user_class_and_kernel_stays_usable(self):
-        self.run_cell("void check(int x) { if (x < 0) throw new IllegalArgumentException(\"negative: \" + x); }")
-        reply, out = self.run_cell("check(-3);")
+        declared, _ = self.run_cell("void check(int x) {\n  if (x < 0) throw new IllegalArgumentException(\"negative: \" + x);\n}")
+        reply, out = self.run_cell("int y = 1;\ncheck(-3);")
         self.assertEqual("error", reply["status"])
         error = self.of_type(out, "error")[0]["content"]
         self.assertEqual("java.lang.IllegalArgumentException", error["ename"])
         self.assertEqual("negative: -3", error["evalue"])
-        self.assertTrue(error["traceback"][1].startswith("\tat check (#"), error["traceback"])
+        # the cells as the frontend labels them: In[<execution count>]
+        self.assertEqual(["java.lang.IllegalArgumentException: negative: -3",
+                          f"\tat check (In[{declared['execution_count']}], line 2)",
+                          f"\tat In[{reply['execution_count']}], line 2"], error["traceback"])
         self.assertNotIn("ResultSlot", "\n".join(error["traceback"]))
         reply, out = self.run_cell("1 + 1")
         self.assertEqual("2", self.result_text(out))
+
+    def test_compile_error_names_the_cell_line(self):
+        reply, out = self.run_cell("int a1 = 1;\nString s1 = a1;")
+        self.assertEqual("error", reply["status"])
+        error = self.of_type(out, "error")[0]["content"]
+        self.assertEqual("CompilationException", error["ename"])
+        self.assertEqual(f"In[{reply['execution_count']}], line 2: error: incompatible types: int cannot be converted to java.lang.String",
+                         error["traceback"][0])
+
+    def test_declaration_waiting_for_a_name_is_noted_on_stderr(self):
+        reply, out = self.run_cell("int twice() {\n  return 2 * notYet;\n}")
+        self.assert_ok(reply, out)
+        text = "".join(m["content"]["text"] for m in self.of_type(out, "stream"))
+        self.assertEqual(f"In[{reply['execution_count']}], line 1: note: twice() cannot be invoked until variable notYet is declared\n", text)
 
     def test_out_of_memory_is_reported_and_kernel_survives(self):
         for code in ("long[] big = new long[Integer.MAX_VALUE - 8];",

@@ -77,7 +77,12 @@ public final class TunelabKernel extends BaseKernel {
 
     /** Runs a cell and renders its value; for tests and benchmarks that skip the protocol. */
     public DisplayData eval(String code) throws Exception {
-        Evaluator.Result result = cells.run(code);
+        return eval(code, "cell");
+    }
+
+    /** Runs a cell whose errors name it {@code label}, and renders its value. */
+    private DisplayData eval(String code, String label) throws Exception {
+        Evaluator.Result result = cells.run(code, label);
         if (!result.hasValue() || result.value() == null) return null;
         return Notebook.render(result.value());
     }
@@ -121,7 +126,7 @@ public final class TunelabKernel extends BaseKernel {
         if (!request.isSilent()) env.publish(new PublishExecuteInput(request.getCode(), count));
         io.attach(env);
         try {
-            DisplayData result = eval(request.getCode());
+            DisplayData result = eval(request.getCode(), SourceMap.cellLabel(count));
             io.endOutput();
             if (request.shouldStoreHistory()) history.add(count, request.getCode(), text(result));
             if (result != null && !request.isSilent()) env.publish(new PublishExecuteResult(count, result));

@@ -2,6 +2,7 @@ package dev.tunelab.kernel;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -39,7 +40,8 @@ class EvaluatorTest {
         assertEquals("java.lang.IllegalStateException", e.name());
         assertEquals("bad state", e.getMessage());
         assertEquals("java.lang.IllegalStateException: bad state", e.traceback().get(0));
-        assertTrue(e.traceback().get(1).startsWith("\tat boom (#"), e.traceback().toString());
+        assertEquals("\tat boom (cell, line 1)", e.traceback().get(1));
+        assertEquals("\tat cell, line 2", e.traceback().get(2));
         assertFalse(e.traceback().toString().contains("ResultSlot"), e.traceback().toString());
         assertEquals(5, evaluator.eval("2 + 3").value(), "usable after an exception");
     }
@@ -48,6 +50,68 @@ class EvaluatorTest {
         CellException e = assertThrows(CellException.class, () -> evaluator.eval("int z = \"text\";"));
         assertEquals("CompilationException", e.name());
         assertTrue(e.getMessage().contains("incompatible types"), e.getMessage());
+    }
+
+    private static SourceMap.Origin cell(int number) {
+        return new SourceMap.Origin(SourceMap.cellLabel(number), 1);
+    }
+
+    @Test void runtimeFramesNameTheCellAndLineWhereTheCodeIs() throws Exception {
+        evaluator.eval("\n\n// fill one slot\nvoid fill(int[] slots, int n) {\n  int twice = 2 * n;\n  slots[twice] = 1;\n}", cell(3));
+        CellException e = assertThrows(CellException.class,
+                () -> evaluator.eval("int[] slots = new int[2];\n\n   fill(slots, 4);", cell(4)));
+        assertEquals(List.of("java.lang.ArrayIndexOutOfBoundsException: Index 8 out of bounds for length 2",
+                "\tat fill (In[3], line 6)", "\tat In[4], line 3"), e.traceback());
+    }
+
+    @Test void lambdasClassesAndCausesAreNamedToo() throws Exception {
+        evaluator.eval("class Parser {\n  int parse(String s) {\n    return Integer.parseInt(s);\n  }\n}", cell(10));
+        CellException e = assertThrows(CellException.class, () -> evaluator.eval(
+                "var p = new Parser();\nRunnable r = () -> {\n  try {\n    p.parse(\"x\");\n  } catch (NumberFormatException bad) {\n"
+                        + "    throw new IllegalStateException(\"unparsable\", bad);\n  }\n};\nr.run();", cell(11)));
+        List<String> t = e.traceback();
+        assertEquals("java.lang.IllegalStateException: unparsable", t.get(0));
+        assertEquals("\tat lambda (In[11], line 6)", t.get(1));
+        assertEquals("\tat In[11], line 9", t.get(2));
+        assertEquals("Caused by: java.lang.NumberFormatException: For input string: \"x\"", t.get(3));
+        assertTrue(t.contains("\tat Parser.parse (In[10], line 3)"), t.toString());
+        assertTrue(t.contains("\tat lambda (In[11], line 4)"), t.toString());
+        assertTrue(t.stream().noneMatch(l -> l.contains("#") || l.contains("$JShell")), t.toString());
+    }
+
+    @Test void nullPointerMessagesNameTheVariableNotJShellsWrapper() throws Exception {
+        evaluator.eval("String missing = null;", cell(20));
+        CellException e = assertThrows(CellException.class, () -> evaluator.eval("int n = 1;\nmissing.length()", cell(21)));
+        assertEquals("Cannot invoke \"String.length()\" because \"missing\" is null", e.getMessage());
+        assertEquals("\tat In[21], line 2", e.traceback().get(1));
+    }
+
+    @Test void compileErrorsGiveTheLineAndNoEmptyLocation() {
+        CellException e = assertThrows(CellException.class,
+                () -> evaluator.eval("int ok = 1;\n\n  int sum = ok +\n      nosuch;", cell(30)));
+        assertEquals("CompilationException", e.name());
+        assertEquals(List.of("In[30], line 4: error: cannot find symbol", "      nosuch;", "      ^^^^^^",
+                "  symbol:   variable nosuch"), e.traceback());
+        assertEquals("cannot find symbol\n  symbol:   variable nosuch", e.getMessage());
+    }
+
+    @Test void declarationsWaitingForANameSayWhatTheyWaitFor() throws Exception {
+        evaluator.eval("double area() { return side * side; }", cell(40));
+        CellException e = assertThrows(CellException.class, () -> evaluator.eval("area()", cell(41)));
+        assertEquals("UnresolvedReferenceException", e.name());
+        assertEquals("area() cannot be invoked until variable side is declared (declared at In[40], line 1)", e.getMessage());
+        evaluator.eval("double side = 3;", cell(42));
+        assertEquals(9.0, evaluator.eval("area()", cell(43)).value());
+    }
+
+    @Test void cellMagicsKeepTheLineNumbersOfTheCell() {
+        Cells cells = new Cells(evaluator, new MavenResolver(MavenResolver.defaultLocalRepo(), java.util.Set.of()));
+        CellException e = assertThrows(CellException.class,
+                () -> cells.run("%%time\nint a = 1;\nint b = a / 0;", "In[50]"));
+        assertEquals("\tat In[50], line 3", e.traceback().get(1));
+        e = assertThrows(CellException.class,
+                () -> cells.run("int c = 1;\n%classpath .\n\nint d = c / 0;", "In[51]"));
+        assertEquals("\tat In[51], line 4", e.traceback().get(1));
     }
 
     @Test void contextClassLoaderIsJShellsLoader() throws Exception {
