@@ -33,7 +33,7 @@ final class ErrorFormat {
 
     /** A runtime failure of user code, with frames named by cell and line. */
     static CellException runtime(JShellException e, SourceMap sources) {
-        String name = e instanceof EvalException ev ? ev.getExceptionClassName() : e.getClass().getName();
+        String name = name(e);
         String message = clean(e.getMessage());
         if (name.equals(OutOfMemoryError.class.getName())) {
             message += " (the cell ran out of heap: max " + Runtime.getRuntime().maxMemory() / (1 << 20)
@@ -48,6 +48,7 @@ final class ErrorFormat {
         lines.add(prefix + name + (message.isEmpty() ? "" : ": " + message));
         int shown = 0;
         for (StackTraceElement frame : e.getStackTrace()) {
+            if (frame.getClassName().equals(ExitGuard.class.getName())) continue; // where the cell's exit call went
             if (isKernelFrame(frame)) break; // everything below the user's cell is kernel plumbing
             if (shown++ == MAX_FRAMES) {
                 lines.add("\t...");
@@ -57,9 +58,14 @@ final class ErrorFormat {
         }
         Throwable cause = e.getCause();
         if (cause != null && cause != e) {
-            String causeName = cause instanceof EvalException ev ? ev.getExceptionClassName() : cause.getClass().getName();
-            appendTrace(lines, cause, causeName, clean(cause.getMessage()), "Caused by: ", sources);
+            appendTrace(lines, cause, name(cause), clean(cause.getMessage()), "Caused by: ", sources);
         }
+    }
+
+    /** The user's exception class; the kernel's SystemExit by its short name, as Python's. */
+    private static String name(Throwable e) {
+        String name = e instanceof EvalException ev ? ev.getExceptionClassName() : e.getClass().getName();
+        return name.equals(SystemExit.class.getName()) ? SystemExit.class.getSimpleName() : name;
     }
 
     private static boolean isKernelFrame(StackTraceElement frame) {

@@ -60,6 +60,7 @@ public final class Evaluator implements AutoCloseable {
     }
 
     private Result evalSnippet(String source, SourceMap.Origin origin) throws CellException {
+        ExitGuard.take();
         List<SnippetEvent> events = shell.eval(source);
         for (SnippetEvent event : events) {
             if (event.causeSnippet() == null) sources.record(event.snippet().id(), origin);
@@ -72,6 +73,7 @@ public final class Evaluator implements AutoCloseable {
                     throw interruptedError();
                 }
                 if (event.exception() instanceof UnresolvedReferenceException u) throw unresolved(u.getSnippet());
+                ExitGuard.take();
                 throw ErrorFormat.runtime(event.exception(), sources);
             }
             Snippet snippet = event.snippet();
@@ -86,6 +88,11 @@ public final class Evaluator implements AutoCloseable {
             }
             Object value = ResultSlot.take();
             if (isExpression(snippet)) result = new Result(true, value);
+        }
+        SystemExit caught = ExitGuard.take();
+        if (caught != null) { // the cell's code caught the SystemExit; an exit ends the cell all the same
+            throw new CellException("SystemExit", caught.call() + "(" + caught.status() + ") was called and the cell's code"
+                    + " caught its SystemExit: the cell stops here all the same; the kernel and its variables live on");
         }
         return result;
     }

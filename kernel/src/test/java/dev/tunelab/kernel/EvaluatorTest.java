@@ -114,6 +114,84 @@ class EvaluatorTest {
         assertEquals("\tat In[51], line 4", e.traceback().get(1));
     }
 
+    private static final String LIVES_ON = " was called: the cell stops here; the kernel and its variables live on"
+            + " (restart the kernel to start afresh)";
+
+    @Test void systemExitEndsTheCellNotTheKernel() throws Exception {
+        evaluator.eval("int kept = 41;", cell(60));
+        CellException e = assertThrows(CellException.class, () -> evaluator.eval("kept++;\nSystem.exit(1);\nkept++;", cell(61)));
+        assertEquals("SystemExit", e.name());
+        assertEquals(List.of("SystemExit: System.exit(1)" + LIVES_ON, "\tat In[61], line 2"), e.traceback());
+        assertEquals(42, evaluator.eval("kept", cell(62)).value(), "state kept, the rest of the cell not run");
+    }
+
+    @Test void runtimeExitHaltAndMethodReferencesEndTheCellToo() throws Exception {
+        String[][] cases = {
+            {"Runtime.getRuntime().exit(2);", "Runtime.exit(2)"},
+            {"var rt = Runtime.getRuntime();\nrt.halt(3);", "Runtime.halt(3)"},
+            {"java.util.function.IntConsumer quit = System::exit;\nquit.accept(4);", "System.exit(4)"},
+            {"java.util.function.IntConsumer stop = Runtime.getRuntime()::halt;\nstop.accept(5);", "Runtime.halt(5)"},
+            {"new Thread(() -> {}).start();\nRunnable r = () -> System.exit(6);\nr.run();", "System.exit(6)"},
+        };
+        for (String[] c : cases) {
+            CellException e = assertThrows(CellException.class, () -> evaluator.eval(c[0], cell(63)), c[0]);
+            assertEquals(c[1] + LIVES_ON, e.getMessage(), c[0]);
+        }
+        assertEquals(7, evaluator.eval("3 + 4").value());
+    }
+
+    @Test void exitsInMethodsWithSwitchesAndWideConstantsAreFound() throws Exception {
+        evaluator.eval("int pick(int k) {\n"
+                + "  switch (k) { case 1: return 10; case 2: return 20; case 3: return 30; case 4: return 40; default: break; }\n"
+                + "  switch (k) { case 100: return 1; case 100_000: return 2; default: break; }\n"
+                + "  long big = 1234567890123L; double huge = 2.5e300;\n"
+                + "  if (k > 7) Runtime.getRuntime().halt(k);\n"
+                + "  return (int) (big % 7 + huge / huge);\n}", cell(64));
+        assertEquals(20, evaluator.eval("pick(2)").value());
+        assertEquals(2, evaluator.eval("pick(100_000)").value());
+        assertEquals(2, evaluator.eval("pick(6)").value(), "1234567890123 % 7 + 1");
+        CellException e = assertThrows(CellException.class, () -> evaluator.eval("pick(9)", cell(65)));
+        assertEquals(List.of("SystemExit: Runtime.halt(9)" + LIVES_ON, "\tat pick (In[64], line 5)", "\tat In[65], line 1"), e.traceback());
+    }
+
+    @Test void aCaughtSystemExitStillEndsTheCell() {
+        CellException e = assertThrows(CellException.class, () -> evaluator.eval(
+                "try {\n  System.exit(7);\n} catch (Throwable t) {\n  // carry on\n}", cell(66)));
+        assertEquals("SystemExit", e.name());
+        assertTrue(e.getMessage().startsWith("System.exit(7) was called and the cell's code caught its SystemExit"), e.getMessage());
+    }
+
+    @Test void anExitOutsideTheCellsCodeIsTracedToItsCaller() {
+        StackTraceElement[] stack = {
+            new StackTraceElement("java.lang.Shutdown", "exit", "Shutdown.java", 1),
+            new StackTraceElement("java.lang.Runtime", "exit", "Runtime.java", 2),
+            new StackTraceElement("java.lang.System", "exit", "System.java", 3),
+            new StackTraceElement("org.example.Cli", "quit", "Cli.java", 40),
+            new StackTraceElement("REPL.$JShell$12", "do_it$", "$JShell$12.java", 5),
+            new StackTraceElement("dev.tunelab.kernel.ResultSlot", "run", "ResultSlot.java", 27),
+        };
+        assertEquals(List.of("SystemExit: System.exit was called; the kernel process is ending",
+                "\tat org.example.Cli.quit(Cli.java:40)", "\tat the cell's code"),
+                ExitNotice.exitCaller(java.util.Map.of(Thread.currentThread(), stack)));
+        assertNull(ExitNotice.exitCaller(java.util.Map.of(Thread.currentThread(), new StackTraceElement[] {stack[3]})),
+                "no thread in Runtime.exit: a signal, nothing to answer");
+    }
+
+    @Test void classesWithoutExitCallsLoadAsCompiled() throws Exception {
+        byte[] plain;
+        try (var in = Evaluator.class.getResourceAsStream("Evaluator.class")) {
+            plain = in.readAllBytes();
+        }
+        assertSame(plain, ExitCalls.rewrite(plain));
+        byte[] main;
+        try (var in = Main.class.getResourceAsStream("Main.class")) {
+            main = in.readAllBytes();
+        }
+        byte[] guarded = ExitCalls.rewrite(main);
+        assertNotSame(main, guarded, "Main calls System.exit");
+        assertTrue(new String(guarded, java.nio.charset.StandardCharsets.ISO_8859_1).contains(ExitCalls.GUARD));
+    }
+
     @Test void contextClassLoaderIsJShellsLoader() throws Exception {
         Object loader = evaluator.eval("Thread.currentThread().getContextClassLoader()").value();
         assertSame(evaluator.snippetLoader(), loader);
