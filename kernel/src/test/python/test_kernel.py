@@ -1,8 +1,8 @@
 """Behaviour of the tunelab kernel over the real protocol (ZMQ, jupyter_client).
 
 Interrupts, errors and their cell lines, System.exit, out-of-memory, display updates, rendering,
-magics. The kernel runs with a
-bounded heap (TUNELAB_JAVA_OPTS=-Xmx256m set by KernelProtocolTest) so the OOM test is fast.
+magics. The kernel runs with a bounded heap (TUNELAB_JAVA_OPTS=-Xmx256m set by
+KernelProtocolTest) so the OOM test is fast.
 """
 import os
 import queue
