@@ -172,27 +172,40 @@ public final class Evaluator implements AutoCloseable {
 
     public Completions complete(String code, int cursor) {
         Located at = locate(code, cursor);
-        int[] anchor = new int[1];
-        List<String> matches = analysis.completionSuggestions(at.source, at.cursor, anchor).stream()
-                .filter(SourceCodeAnalysis.Suggestion::matchesType)
-                .map(SourceCodeAnalysis.Suggestion::continuation)
-                .distinct()
-                .collect(Collectors.toCollection(ArrayList::new));
-        if (matches.isEmpty()) {
-            analysis.completionSuggestions(at.source, at.cursor, anchor).stream()
-                    .map(SourceCodeAnalysis.Suggestion::continuation).distinct().forEach(matches::add);
+        for (String prefix : prefixes(at)) {
+            String input = prefix + at.source;
+            int[] anchor = new int[1];
+            List<SourceCodeAnalysis.Suggestion> suggestions = analysis.completionSuggestions(input, prefix.length() + at.cursor, anchor);
+            if (suggestions.isEmpty() || anchor[0] < prefix.length()) continue;
+            List<String> matches = suggestions.stream().filter(SourceCodeAnalysis.Suggestion::matchesType)
+                    .map(SourceCodeAnalysis.Suggestion::continuation).distinct().collect(Collectors.toList());
+            if (matches.isEmpty()) {
+                matches = suggestions.stream().map(SourceCodeAnalysis.Suggestion::continuation).distinct().collect(Collectors.toList());
+            }
+            return new Completions(at.offset + anchor[0] - prefix.length(), cursor, matches);
         }
-        return new Completions(at.offset + anchor[0], cursor, matches);
+        return new Completions(cursor, cursor, List.of());
+    }
+
+    /** What to analyse the snippet at the cursor with: the cell's code above it, then the snippet alone. */
+    private List<String> prefixes(Located at) {
+        String prefix = at.earlier.isEmpty() ? "" : CellContext.prefix(analysis, at.earlier);
+        return prefix.isEmpty() ? List.of("") : List.of(prefix, "");
     }
 
     /** Signatures and javadoc of what is at {@code cursor}, or empty. */
     public String documentation(String code, int cursor) {
         Located at = locate(code, cursor);
-        String doc = docs(at.source, at.cursor);
-        if (doc.isEmpty()) { // JShell documents calls; "Math.max|" becomes "Math.max(|"
-            doc = docs(at.source.substring(0, at.cursor) + "(" + at.source.substring(at.cursor), at.cursor + 1);
+        for (String prefix : prefixes(at)) {
+            String source = prefix + at.source;
+            int position = prefix.length() + at.cursor;
+            String doc = docs(source, position);
+            if (doc.isEmpty()) { // JShell documents calls; "Math.max|" becomes "Math.max(|"
+                doc = docs(source.substring(0, position) + "(" + source.substring(position), position + 1);
+            }
+            if (!doc.isEmpty()) return doc;
         }
-        return doc;
+        return "";
     }
 
     private String docs(String source, int cursor) {
@@ -216,22 +229,24 @@ public final class Evaluator implements AutoCloseable {
         return "complete";
     }
 
-    private record Located(String source, int cursor, int offset) {}
+    /** The snippet holding the cursor, up to the cursor; where it starts in the cell; the snippets before it. */
+    private record Located(String source, int cursor, int offset, List<String> earlier) {}
 
-    /** The snippet of a multi-snippet cell that holds the cursor, with the cursor inside it. */
     private Located locate(String code, int cursor) {
         int offset = 0;
         String remaining = code;
+        List<String> earlier = new ArrayList<>();
         while (!remaining.isBlank()) {
             SourceCodeAnalysis.CompletionInfo info = analysis.analyzeCompletion(remaining);
             if (!info.completeness().isComplete() || info.completeness() == Completeness.EMPTY) break;
             int consumed = remaining.length() - info.remaining().length();
             if (offset + consumed >= cursor) break;
+            earlier.add(info.source());
             offset += consumed;
             remaining = info.remaining();
         }
         int end = Math.min(code.length(), Math.max(cursor, offset));
-        return new Located(code.substring(offset, end), end - offset, offset);
+        return new Located(code.substring(offset, end), end - offset, offset, earlier);
     }
 
     /** JShell's loader for snippets; null until the first snippet ran. */

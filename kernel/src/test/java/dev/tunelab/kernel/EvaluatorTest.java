@@ -192,6 +192,41 @@ class EvaluatorTest {
         assertTrue(new String(guarded, java.nio.charset.StandardCharsets.ISO_8859_1).contains(ExitCalls.GUARD));
     }
 
+    private static Evaluator.Completions completeAtEnd(String code) {
+        return evaluator.complete(code, code.length());
+    }
+
+    @Test void completionSeesVariablesDeclaredAboveInTheSameCell() {
+        String code = "String s = \"abc\"; s.subs";
+        Evaluator.Completions c = completeAtEnd(code);
+        assertEquals(List.of("substring("), c.matches());
+        assertEquals(code.indexOf("subs"), c.start());
+        assertEquals(code.length(), c.end());
+        assertEquals(List.of("add(", "addAll("), completeAtEnd("var names = new java.util.ArrayList<String>();\nint n = 1;\nnames.ad").matches());
+    }
+
+    @Test void completionSeesMethodsAndClassesDeclaredAboveInTheSameCell() {
+        assertEquals(List.of("square("), completeAtEnd("int square(int x) { return x * x; }\nint n = squ").matches());
+        assertEquals(List.of("xCoord"), completeAtEnd("class Point { int xCoord; }\nvar p = new Point();\np.xC").matches());
+        String inMethod = "String greeting = \"hi\";\nvoid shout() {\n  System.out.println(greeting.toUpp";
+        assertEquals(List.of("toUpperCase("), completeAtEnd(inMethod).matches());
+    }
+
+    @Test void completionStillSeesEarlierCellsAndTheJdk() throws Exception {
+        evaluator.eval("String fromEarlierCell = \"x\";");
+        assertEquals(List.of("isEmpty()"), completeAtEnd("fromEarlierCell.isEm").matches());
+        assertEquals(List.of("sqrt("), completeAtEnd("Math.sqr").matches());
+        assertEquals(List.of("sqrt("), completeAtEnd("int k = 2;\nMath.sqr").matches());
+        Evaluator.Completions middle = evaluator.complete("String t = \"\";\nt.isEm\nint after = 1;", "String t = \"\";\nt.isEm".length());
+        assertEquals(List.of("isEmpty()"), middle.matches(), "the cursor inside the cell, not at its end");
+    }
+
+    @Test void documentationSeesTheSameCell() {
+        String code = "String s = \"abc\";\ns.substring";
+        String doc = evaluator.documentation(code, code.length());
+        assertTrue(doc.contains("String String.substring(int beginIndex)"), doc);
+    }
+
     @Test void contextClassLoaderIsJShellsLoader() throws Exception {
         Object loader = evaluator.eval("Thread.currentThread().getContextClassLoader()").value();
         assertSame(evaluator.snippetLoader(), loader);
