@@ -233,5 +233,26 @@ class ExitOutsideTheCell(unittest.TestCase):
             km.shutdown_kernel(now=True)
 
 
+class ThreadDefault(unittest.TestCase):
+    """The launcher gives libtorch one thread unless the user chose a count (README, kernel section)."""
+
+    def omp_threads_in_kernel(self, env):
+        km, kc = start_new_kernel(kernel_name="tunelab", startup_timeout=TIMEOUT, env=env)
+        try:
+            msg_id = kc.execute('String.valueOf(System.getenv("OMP_NUM_THREADS"))')
+            while True:
+                msg = kc.get_iopub_msg(timeout=TIMEOUT)
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_result":
+                    return msg["content"]["data"]["text/plain"]
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+    def test_one_thread_unless_set(self):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+        self.assertEqual("1", self.omp_threads_in_kernel(env))
+        self.assertEqual("3", self.omp_threads_in_kernel({**env, "OMP_NUM_THREADS": "3"}))
+
+
 if __name__ == "__main__":
     unittest.main()
