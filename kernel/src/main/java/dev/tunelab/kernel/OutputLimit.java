@@ -106,7 +106,7 @@ final class OutputLimit {
 
     /** Shown as soon as output is cut, so a long cell does not look stuck. */
     String limitReachedNotice() {
-        return "\n[output limit reached (" + describe() + "): the rest of this cell's output is counted, not shown]\n";
+        return "[output limit reached (" + describe() + "): the rest of this cell's output is counted, not shown]\n";
     }
 
     /** Shown when the cell ends: how much was not shown and how to see more. */
