@@ -10,6 +10,7 @@ import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.EvalException;
 import jdk.jshell.ExpressionSnippet;
 import jdk.jshell.JShell;
+import jdk.jshell.JShellException;
 import jdk.jshell.MethodSnippet;
 import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
@@ -68,14 +69,7 @@ public final class Evaluator implements AutoCloseable {
         Result result = Result.NONE;
         for (SnippetEvent event : events) {
             if (event.causeSnippet() != null) continue; // updates of dependent snippets
-            if (event.exception() != null) {
-                if (event.exception() instanceof EvalException e && e.getExceptionClassName().equals(ThreadDeath.class.getName())) {
-                    throw interruptedError();
-                }
-                if (event.exception() instanceof UnresolvedReferenceException u) throw unresolved(u.getSnippet());
-                ExitGuard.take();
-                throw ErrorFormat.runtime(event.exception(), sources);
-            }
+            if (event.exception() != null) throw failure(event.exception());
             Snippet snippet = event.snippet();
             if (event.status() == Snippet.Status.REJECTED) {
                 throw ErrorFormat.compile(snippet.source(), shell.diagnostics(snippet).collect(Collectors.toList()), origin);
@@ -90,11 +84,15 @@ public final class Evaluator implements AutoCloseable {
             if (isExpression(snippet)) result = new Result(true, value);
         }
         SystemExit caught = ExitGuard.take();
-        if (caught != null) { // the cell's code caught the SystemExit; an exit ends the cell all the same
-            throw new CellException("SystemExit", caught.call() + "(" + caught.status() + ") was called and the cell's code"
-                    + " caught its SystemExit: the cell stops here all the same; the kernel and its variables live on");
-        }
+        if (caught != null) throw new CellException("SystemExit", caught.caughtMessage()); // an exit ends the cell all the same
         return result;
+    }
+
+    private CellException failure(JShellException e) {
+        ExitGuard.take(); // an exit that reached JShell is this very error
+        if (e instanceof EvalException ev && ev.getExceptionClassName().equals(ThreadDeath.class.getName())) return interruptedError();
+        if (e instanceof UnresolvedReferenceException u) return unresolved(u.getSnippet());
+        return ErrorFormat.runtime(e, sources);
     }
 
     private CellException unresolved(DeclarationSnippet snippet) {

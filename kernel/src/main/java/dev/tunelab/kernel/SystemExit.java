@@ -18,6 +18,12 @@ public final class SystemExit extends Error {
         this.status = status;
     }
 
+    /** For a cell whose code caught this error and carried on. */
+    String caughtMessage() {
+        return call + "(" + status + ") was called and the cell's code caught its SystemExit: the cell stops here"
+                + " all the same; the kernel and its variables live on";
+    }
+
     /** "System.exit", "Runtime.exit" or "Runtime.halt". */
     public String call() {
         return call;
