@@ -85,8 +85,9 @@ final class StreamPump {
             Chunk chunk = next();
             try {
                 chunk.sink.send(chunk.stream, chunk.text.toString());
-            } catch (RuntimeException e) {
-                // a closed connection or a broken client: the text is lost, the kernel goes on
+            } catch (Throwable e) {
+                // a closed connection, a broken client, even an OutOfMemoryError: this text is
+                // lost, but the pump goes on, or every writer and flush would wait forever
             }
             synchronized (this) {
                 pendingChars -= chunk.text.length();
