@@ -16,7 +16,10 @@ class TunelabConformance(jupyter_kernel_test.KernelTests):
     code_stderr = 'System.err.println("something went wrong");'
     code_generate_error = 'throw new IllegalStateException("boom");'
 
-    completion_samples = [{"text": "Math.sqr", "matches": {"sqrt("}}]
+    completion_samples = [
+        {"text": "Math.sqr", "matches": {"sqrt("}},
+        {"text": 'String s = "abc"; s.subs', "matches": {"substring("}},
+    ]
     complete_code_samples = ["1 + 1", "int x = 1;", 'System.out.println("x");', "void f() {}"]
     incomplete_code_samples = ["for (int i = 0; i < 3; i++) {", "int f(int x) {", "String s = "]
     invalid_code_samples = ["int int int;", "}"]
@@ -33,6 +36,9 @@ class TunelabConformance(jupyter_kernel_test.KernelTests):
     code_history_pattern = "6 *"
     supported_history_operations = ("tail", "range", "search")
     code_inspect_sample = "Math.max"
+    # code_page_something stays unset: pager payloads are deprecated in the messaging protocol
+    # and optional; the kernel shows documentation through inspect_request instead.
+    code_clear_output = 'System.out.println("gone");\nclearOutput();'
 
 
 if __name__ == "__main__":

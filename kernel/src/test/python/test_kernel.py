@@ -1,7 +1,8 @@
 """Behaviour of the tunelab kernel over the real protocol (ZMQ, jupyter_client).
 
-Interrupts, errors, out-of-memory, display updates, rendering, magics. The kernel runs with a
-bounded heap (TUNELAB_JAVA_OPTS=-Xmx256m set by KernelProtocolTest) so the OOM test is fast.
+Interrupts, errors and their cell lines, System.exit, out-of-memory, display updates, rendering,
+magics. The kernel runs with a bounded heap (TUNELAB_JAVA_OPTS=-Xmx256m set by
+KernelProtocolTest) so the OOM test is fast.
 """
 import os
 import queue
@@ -78,15 +79,44 @@ class KernelBehaviour(unittest.TestCase):
         self.interrupt_then_next_cell_runs("Thread.sleep(120_000);")
 
     def test_exception_shows_user_class_and_kernel_stays_usable(self):
-        self.run_cell("void check(int x) { if (x < 0) throw new IllegalArgumentException(\"negative: \" + x); }")
-        reply, out = self.run_cell("check(-3);")
+        declared, _ = self.run_cell("void check(int x) {\n  if (x < 0) throw new IllegalArgumentException(\"negative: \" + x);\n}")
+        reply, out = self.run_cell("int y = 1;\ncheck(-3);")
         self.assertEqual("error", reply["status"])
         error = self.of_type(out, "error")[0]["content"]
         self.assertEqual("java.lang.IllegalArgumentException", error["ename"])
         self.assertEqual("negative: -3", error["evalue"])
-        self.assertTrue(error["traceback"][1].startswith("\tat check (#"), error["traceback"])
+        # the cells as the frontend labels them: In[<execution count>]
+        self.assertEqual(["java.lang.IllegalArgumentException: negative: -3",
+                          f"\tat check (In[{declared['execution_count']}], line 2)",
+                          f"\tat In[{reply['execution_count']}], line 2"], error["traceback"])
         self.assertNotIn("ResultSlot", "\n".join(error["traceback"]))
         reply, out = self.run_cell("1 + 1")
+        self.assertEqual("2", self.result_text(out))
+
+    def test_compile_error_names_the_cell_line(self):
+        reply, out = self.run_cell("int a1 = 1;\nString s1 = a1;")
+        self.assertEqual("error", reply["status"])
+        error = self.of_type(out, "error")[0]["content"]
+        self.assertEqual("CompilationException", error["ename"])
+        self.assertEqual(f"In[{reply['execution_count']}], line 2: error: incompatible types: int cannot be converted to java.lang.String",
+                         error["traceback"][0])
+
+    def test_declaration_waiting_for_a_name_is_noted_on_stderr(self):
+        reply, out = self.run_cell("int twice() {\n  return 2 * notYet;\n}")
+        self.assert_ok(reply, out)
+        text = "".join(m["content"]["text"] for m in self.of_type(out, "stream"))
+        self.assertEqual(f"In[{reply['execution_count']}], line 1: note: twice() cannot be invoked until variable notYet is declared\n", text)
+
+    def test_system_exit_fails_the_cell_and_the_kernel_lives_on(self):
+        self.run_cell("int before = 1;")
+        reply, out = self.run_cell("before = 2;\nSystem.exit(1);")
+        self.assertEqual("error", reply["status"])
+        error = self.of_type(out, "error")[0]["content"]
+        self.assertEqual("SystemExit", error["ename"])
+        self.assertTrue(error["evalue"].startswith("System.exit(1) was called: the cell stops here;"), error["evalue"])
+        self.assertEqual(f"\tat In[{reply['execution_count']}], line 2", error["traceback"][1])
+        self.assertTrue(self.km.is_alive())
+        reply, out = self.run_cell("before")
         self.assertEqual("2", self.result_text(out))
 
     def test_out_of_memory_is_reported_and_kernel_survives(self):
@@ -169,6 +199,59 @@ class KernelBehaviour(unittest.TestCase):
         reply, out = self.run_cell("%nosuch thing")
         self.assertEqual("error", reply["status"])
         self.assertIn("not a magic", self.of_type(out, "error")[0]["content"]["evalue"])
+
+
+class ExitOutsideTheCell(unittest.TestCase):
+    """An exit the kernel cannot reroute (here through reflection) ends the kernel, answered first."""
+
+    def test_the_cell_gets_its_error_reply_and_idle_before_the_kernel_ends(self):
+        km, kc = start_new_kernel(kernel_name="tunelab", startup_timeout=TIMEOUT)
+        try:
+            msg_id = kc.execute('System.out.println("before");\nSystem.class.getMethod("exit", int.class).invoke(null, 3);')
+            reply = kc.get_shell_msg(timeout=TIMEOUT)
+            while reply["parent_header"].get("msg_id") != msg_id:
+                reply = kc.get_shell_msg(timeout=TIMEOUT)
+            self.assertEqual("error", reply["content"]["status"])
+            self.assertEqual("SystemExit", reply["content"]["ename"])
+            seen = []
+            while not seen or seen[-1] != "idle":
+                msg = kc.get_iopub_msg(timeout=TIMEOUT)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                seen.append(msg["msg_type"] if msg["msg_type"] != "status" else msg["content"]["execution_state"])
+                if msg["msg_type"] == "stream":
+                    self.assertEqual("before\n", msg["content"]["text"])
+                if msg["msg_type"] == "error":
+                    self.assertIn("the kernel process is ending", msg["content"]["evalue"])
+            self.assertEqual(["busy", "execute_input", "stream", "error", "idle"], seen)
+            deadline = time.time() + 30
+            while km.is_alive() and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertFalse(km.is_alive(), "the process ended")
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+
+class ThreadDefault(unittest.TestCase):
+    """The launcher gives libtorch one thread unless the user chose a count (README, kernel section)."""
+
+    def omp_threads_in_kernel(self, env):
+        km, kc = start_new_kernel(kernel_name="tunelab", startup_timeout=TIMEOUT, env=env)
+        try:
+            msg_id = kc.execute('String.valueOf(System.getenv("OMP_NUM_THREADS"))')
+            while True:
+                msg = kc.get_iopub_msg(timeout=TIMEOUT)
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_result":
+                    return msg["content"]["data"]["text/plain"]
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+    def test_one_thread_unless_set(self):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+        self.assertEqual("1", self.omp_threads_in_kernel(env))
+        self.assertEqual("3", self.omp_threads_in_kernel({**env, "OMP_NUM_THREADS": "3"}))
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ import jdk.jshell.spi.ExecutionEnv;
 /**
  * Runs snippets in the kernel's own JVM on JShell's local engine. Its stop() stops the
  * snippet thread (Thread.stop on JDK 17, a stop check woven into loops on later JDKs), which
- * is what interrupts a busy loop; this subclass only reroutes each invocation through
- * {@link ResultSlot} to keep the real result object and sets the thread's context class
- * loader to JShell's loader (DJL finds its engine with ServiceLoader on that loader).
+ * is what interrupts a busy loop; this subclass reroutes each invocation through
+ * {@link ResultSlot} to keep the real result object, sets the thread's context class
+ * loader to JShell's loader (DJL finds its engine with ServiceLoader on that loader), and
+ * loads snippet classes with their exit calls rerouted ({@link ExitCalls}), since an exit
+ * in this JVM would end the kernel.
  */
 final class CellExecutionControl extends LocalExecutionControl {
     private static final Method TRAMPOLINE;
@@ -41,6 +43,24 @@ final class CellExecutionControl extends LocalExecutionControl {
         } finally {
             current.setContextClassLoader(previous);
         }
+    }
+
+    @Override
+    public void load(ClassBytecodes[] classes) throws ClassInstallException, NotImplementedException, EngineTerminationException {
+        super.load(withExitsGuarded(classes));
+    }
+
+    @Override
+    public void redefine(ClassBytecodes[] classes) throws ClassInstallException, NotImplementedException, EngineTerminationException {
+        super.redefine(withExitsGuarded(classes));
+    }
+
+    private static ClassBytecodes[] withExitsGuarded(ClassBytecodes[] classes) {
+        ClassBytecodes[] guarded = new ClassBytecodes[classes.length];
+        for (int i = 0; i < classes.length; i++) {
+            guarded[i] = new ClassBytecodes(classes[i].name(), ExitCalls.rewrite(classes[i].bytecodes()));
+        }
+        return guarded;
     }
 
     @Override

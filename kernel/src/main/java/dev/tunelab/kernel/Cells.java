@@ -22,41 +22,50 @@ final class Cells {
         this.maven = maven;
     }
 
-    Evaluator.Result run(String cell) throws CellException {
-        String stripped = cell.stripLeading();
-        if (stripped.startsWith("%%")) {
-            int eol = stripped.indexOf('\n');
-            String header = (eol < 0 ? stripped : stripped.substring(0, eol)).substring(2).trim();
-            String body = eol < 0 ? "" : stripped.substring(eol + 1);
-            return cellMagic(header, body);
+    /** Runs a cell; errors name it {@code label} (e.g. "In[7]") and its lines. */
+    Evaluator.Result run(String cell, String label) throws CellException {
+        return run(cell, new SourceMap.Origin(label, 1));
+    }
+
+    private Evaluator.Result run(String cell, SourceMap.Origin start) throws CellException {
+        String[] lines = cell.split("\n", -1);
+        int first = 0;
+        while (first < lines.length && lines[first].isBlank()) first++;
+        if (first < lines.length && lines[first].stripLeading().startsWith("%%")) {
+            String header = lines[first].strip().substring(2).trim();
+            String body = String.join("\n", List.of(lines).subList(first + 1, lines.length));
+            return cellMagic(header, body, start.plus(first + 1));
         }
         Evaluator.Result result = Evaluator.Result.NONE;
         StringBuilder code = new StringBuilder();
-        for (String line : cell.split("\n", -1)) {
+        int codeStart = 0; // the line the code gathered in `code` starts on
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
             if (line.stripLeading().startsWith("%")) {
-                result = flush(code, result);
+                result = flush(code, start.plus(codeStart), result);
                 lineMagic(line.stripLeading().substring(1).trim());
                 result = Evaluator.Result.NONE;
+                codeStart = i + 1;
             } else {
                 code.append(line).append('\n');
             }
         }
-        return flush(code, result);
+        return flush(code, start.plus(codeStart), result);
     }
 
-    private Evaluator.Result flush(StringBuilder code, Evaluator.Result previous) throws CellException {
+    private Evaluator.Result flush(StringBuilder code, SourceMap.Origin start, Evaluator.Result previous) throws CellException {
         if (code.toString().isBlank()) return previous;
-        Evaluator.Result r = evaluator.eval(code.toString());
+        Evaluator.Result r = evaluator.eval(code.toString(), start);
         code.setLength(0);
         return r;
     }
 
-    private Evaluator.Result cellMagic(String header, String body) throws CellException {
+    private Evaluator.Result cellMagic(String header, String body, SourceMap.Origin bodyStart) throws CellException {
         String name = header.split("\\s+", 2)[0];
         if (!name.equals("time")) throw unknown("%%" + name, "%%time");
         long t0 = System.nanoTime();
         try {
-            return run(body);
+            return run(body, bodyStart);
         } finally {
             System.out.println("Wall time: " + duration(System.nanoTime() - t0));
         }
@@ -112,7 +121,7 @@ final class Cells {
         if (args.size() != 1) throw new IllegalArgumentException("usage: %load path/to/file.jshell");
         Path file = cwd().resolve(args.get(0));
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("no such file: " + file);
-        run(Files.readString(file));
+        run(Files.readString(file), new SourceMap.Origin(args.get(0), 1)); // errors name the file and its lines
     }
 
     private static Path cwd() {

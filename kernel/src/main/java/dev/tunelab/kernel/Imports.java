@@ -34,7 +34,7 @@ final class Imports {
         List<String> skipped = new ArrayList<>();
         for (String imp : imports) {
             try { // the compiler rejects a wildcard import of a package that does not exist
-                evaluator.eval("import " + imp + ";");
+                evaluator.eval("import " + imp + ";", new SourceMap.Origin("TUNELAB_KERNEL_IMPORTS", 1));
             } catch (CellException e) {
                 skipped.add(imp);
             }

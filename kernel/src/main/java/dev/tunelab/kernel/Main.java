@@ -36,6 +36,10 @@ public final class Main {
         var props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         var connection = new JupyterConnection(props);
         pollShellEveryMillisecond(connection, props);
+        // A PUB socket drops messages for a subscriber that is 1,000 messages behind: a cell
+        // that printed fast lost output and its idle status. Blocking instead passes the
+        // client's pace back to the cell (see StreamPump); with no subscriber nothing waits.
+        connection.getIOPub().setXpubNoDrop(true);
         var kernel = new TunelabKernel();
         kernel.becomeHandlerForConnection(connection);
         connection.connect();

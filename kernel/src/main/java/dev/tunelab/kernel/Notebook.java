@@ -56,6 +56,16 @@ public final class Notebook implements DisplaySink {
         current().io.updateDisplay(data);
     }
 
+    /** Clears this cell's output so far, as IPython's {@code clear_output()}. */
+    public static void clearOutput() {
+        current().io.clearOutput(false);
+    }
+
+    /** With {@code wait}, the output is cleared when the next output arrives, which avoids flicker. */
+    public static void clearOutput(boolean wait) {
+        current().io.clearOutput(wait);
+    }
+
     private static DisplayData copy(DisplayData data) {
         DisplayData c = new DisplayData();
         c.assign(data);

@@ -14,6 +14,7 @@ import io.github.spencerpark.jupyter.messages.MessageType;
 import io.github.spencerpark.jupyter.messages.publish.PublishError;
 import io.github.spencerpark.jupyter.messages.publish.PublishExecuteInput;
 import io.github.spencerpark.jupyter.messages.publish.PublishExecuteResult;
+import io.github.spencerpark.jupyter.messages.publish.PublishStatus;
 import io.github.spencerpark.jupyter.messages.reply.ErrorReply;
 import io.github.spencerpark.jupyter.messages.reply.ExecuteReply;
 import io.github.spencerpark.jupyter.messages.reply.KernelInfoReply;
@@ -32,8 +33,9 @@ public final class TunelabKernel extends BaseKernel {
 
     private final Evaluator evaluator;
     private final Cells cells;
-    private final CellIO io = new CellIO();
+    private final CellIO io = new CellIO(OutputLimit.fromEnvironment(System.getenv()));
     private final History history = new History();
+    private final ExitNotice exitNotice = new ExitNotice();
     private final LanguageInfo languageInfo = new LanguageInfo.Builder("java")
             .version(Runtime.version().toString())
             .mimetype("text/x-java-source")
@@ -77,7 +79,12 @@ public final class TunelabKernel extends BaseKernel {
 
     /** Runs a cell and renders its value; for tests and benchmarks that skip the protocol. */
     public DisplayData eval(String code) throws Exception {
-        Evaluator.Result result = cells.run(code);
+        return eval(code, "cell");
+    }
+
+    /** Runs a cell whose errors name it {@code label}, and renders its value. */
+    private DisplayData eval(String code, String label) throws Exception {
+        Evaluator.Result result = cells.run(code, label);
         if (!result.hasValue() || result.value() == null) return null;
         return Notebook.render(result.value());
     }
@@ -110,6 +117,7 @@ public final class TunelabKernel extends BaseKernel {
 
     @Override
     public void onShutdown(boolean isRestarting) {
+        exitNotice.closing();
         evaluator.close();
     }
 
@@ -120,22 +128,38 @@ public final class TunelabKernel extends BaseKernel {
         env.setBusyDeferIdle();
         if (!request.isSilent()) env.publish(new PublishExecuteInput(request.getCode(), count));
         io.attach(env);
+        exitNotice.cellStarted((name, text, traceback) -> answerAtExit(env, count, name, text, traceback));
         try {
-            DisplayData result = eval(request.getCode());
-            io.flush();
+            DisplayData result = eval(request.getCode(), SourceMap.cellLabel(count));
+            io.endOutput();
             if (request.shouldStoreHistory()) history.add(count, request.getCode(), text(result));
             if (result != null && !request.isSilent()) env.publish(new PublishExecuteResult(count, result));
             env.defer().reply(new ExecuteReply(count, Map.of()));
         } catch (CellException e) {
-            io.flush();
+            io.endOutput();
             if (request.shouldStoreHistory()) history.add(count, request.getCode(), "");
             replyError(env, count, e.name(), e.getMessage(), e.traceback());
         } catch (Exception | LinkageError e) {
-            io.flush(); // a failure of the kernel itself, not of user code: show all of it
+            io.endOutput(); // a failure of the kernel itself, not of user code: show all of it
             replyError(env, count, e.getClass().getName(), String.valueOf(e.getMessage()), formatError(asException(e)));
         } finally {
+            exitNotice.cellEnded();
             io.detach(env);
         }
+    }
+
+    /**
+     * The cell's error, reply and idle status while the process exits under it. Sent on the
+     * sockets directly: the shell thread still waits in this cell and will never answer.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void answerAtExit(ShellReplyEnvironment env, int count, String name, String text, List<String> traceback) {
+        io.endOutput();
+        env.getIopub().sendMessage(new Message<>(env.getContext(), PublishError.MESSAGE_TYPE, new PublishError(name, text, traceback)));
+        ErrorReply reply = new ErrorReply(name, text, traceback);
+        reply.setExecutionCount(count);
+        env.getShell().sendMessage(new Message(env.getContext(), ExecuteReply.MESSAGE_TYPE.error(), reply));
+        env.getIopub().sendMessage(new Message<>(env.getContext(), PublishStatus.MESSAGE_TYPE, PublishStatus.IDLE));
     }
 
     private static Exception asException(Throwable t) {

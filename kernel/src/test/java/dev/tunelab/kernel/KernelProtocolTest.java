@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Drives the real kernel over ZMQ with jupyter_client: the conformance suite
  * (src/test/python/test_conformance.py) and the kernel's own behaviour tests
- * (test_kernel.py: interrupts, OOM, errors, display updates, rendering, magics).
+ * (test_kernel.py: interrupts, OOM, errors, display updates, rendering, magics) and stream
+ * output under load (test_output.py: a 100,000-line flood, the per-cell limit, back-pressure).
  */
 class KernelProtocolTest {
     private static void runPython(String module) throws Exception {
@@ -28,5 +29,9 @@ class KernelProtocolTest {
 
     @Test void kernelBehaviour() throws Exception {
         runPython("test_kernel");
+    }
+
+    @Test void outputUnderLoad() throws Exception {
+        runPython("test_output");
     }
 }
