@@ -78,7 +78,7 @@ class NotebookTest {
         return problems;
     }
 
-    private static String text(JsonElement source) {
+    static String text(JsonElement source) {
         if (source.isJsonPrimitive()) return source.getAsString();
         var s = new StringBuilder();
         source.getAsJsonArray().forEach(e -> s.append(e.getAsString()));
