@@ -108,7 +108,7 @@ public final class FilterStats implements Renderable {
 
     @Override
     public Map<String, String> mimeBundle() {
-        return Tables.mimeBundle(table(), 50);
+        return Tables.mimeBundle(table(), 40);
     }
 
     @Override

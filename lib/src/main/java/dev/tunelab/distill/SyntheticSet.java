@@ -148,7 +148,7 @@ public final class SyntheticSet<T extends TeacherTask> implements Renderable {
 
     @Override
     public Map<String, String> mimeBundle() {
-        return Tables.mimeBundle(stageTable(), 50);
+        return Tables.mimeBundle(stageTable(), 40);
     }
 
     @Override

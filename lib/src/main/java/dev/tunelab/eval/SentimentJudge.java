@@ -133,7 +133,7 @@ public final class SentimentJudge {
 
         @Override
         public Map<String, String> mimeBundle() {
-            return Tables.mimeBundle(table(), 50);
+            return Tables.mimeBundle(table(), 40);
         }
 
         @Override
