@@ -107,7 +107,10 @@ public final class SweepResult implements Renderable {
                 ys.add(y.doubleValue());
             }
         }
-        return Charts.points(name + ": " + metric + " vs " + param, Charts.Axis.auto(param), Charts.Axis.of(metric),
+        String title = metric + " vs " + param;
+        // the sweep's name when it says what was swept, not when it holds a run id
+        if (!Charts.RUN_ID.matcher(name).find()) title = name + ": " + title;
+        return Charts.points(title, Charts.Axis.auto(param), Charts.Axis.of(metric),
                 List.of(Charts.Series.of(metric, xs, ys)));
     }
 

@@ -82,6 +82,10 @@ class SweepTest {
         String html = MimeBundles.of(r).get(MimeBundles.HTML);
         assertEquals(40, html.split("<tr>", -1).length - 2, "40 trial rows and the header");
         assertTrue(html.contains("... 5 more rows"), html);
+        // a sweep named by a run id: the chart title says what is plotted, without the id
+        SweepResult stamped = Sweep.grid(SweepSpace.create().values("lr", 1e-4, 1e-2)).name("20261206-031001-lr")
+                .minimize("loss").run(t -> Map.of("loss", t.getDouble("lr")));
+        assertEquals("loss vs lr", stamped.chart("lr").getTitle());
     }
 
     @Test
