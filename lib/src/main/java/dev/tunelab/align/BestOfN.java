@@ -1,5 +1,7 @@
 package dev.tunelab.align;
 
+import dev.tunelab.display.Numbers;
+import dev.tunelab.display.Tables;
 import dev.tunelab.eval.RewardFunction;
 import dev.tunelab.generate.Generation;
 import dev.tunelab.generate.GenerationConfig;
@@ -9,6 +11,9 @@ import dev.tunelab.model.LlamaModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * Best-of-N sampling, the baseline of the DPO paper's sentiment experiment (Rafailov et al. 2023,
@@ -20,7 +25,34 @@ public final class BestOfN {
     private BestOfN() {}
 
     /** The kept completion of one prompt, with every candidate and its score. */
-    public record Choice(String prompt, String best, double bestScore, List<String> candidates, double[] scores) {}
+    public record Choice(String prompt, String best, double bestScore, List<String> candidates, double[] scores) {
+        /** The mean score of the N candidates: what sampling once would score on average. */
+        public double meanScore() {
+            return Arrays.stream(scores).average().orElse(Double.NaN);
+        }
+
+        /** {@code best of 4 (score 0.8123, mean 0.4): "the kept text"}, the text cut to a line. */
+        @Override
+        public String toString() {
+            String text = best.strip().replaceAll("\\s+", " ");
+            if (text.length() > 80) text = text.substring(0, 79) + "…";
+            return "best of " + candidates.size() + " (score " + Numbers.format(bestScore) + ", mean "
+                    + Numbers.format(meanScore()) + "): \"" + text + "\"";
+        }
+    }
+
+    /**
+     * One row per prompt: the prompt, the kept completion, its score, and the mean score of the N
+     * candidates; shows in a notebook through {@link Tables} (long texts one click away).
+     */
+    public static Table table(List<Choice> choices) {
+        int n = choices.isEmpty() ? 0 : choices.get(0).candidates().size();
+        return Table.create(n == 0 ? "best-of-N: no prompts" : "best-of-" + n + ": the highest-scoring of " + n + " samples per prompt",
+                StringColumn.create("prompt", choices.stream().map(Choice::prompt).toList()),
+                StringColumn.create("kept completion", choices.stream().map(Choice::best).toList()),
+                DoubleColumn.create("score", choices.stream().mapToDouble(Choice::bestScore).toArray()),
+                DoubleColumn.create("mean score of the " + n, choices.stream().mapToDouble(Choice::meanScore).toArray()));
+    }
 
     /**
      * @param config sampling settings (the seed makes the draws repeatable); N copies of each prompt

@@ -1,18 +1,18 @@
 package dev.tunelab.data;
 
 import dev.tunelab.display.MimeBundles;
+import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import dev.tunelab.io.Tokenizer;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Map;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
 /**
  * A data set at a glance: a summary table (rows, bad rows skipped, length statistics in tokens
- * or characters) and the first few rows, long values shortened.
+ * or characters, numbers as {@link Numbers} writes them) and the first few rows, long values shortened.
  */
 public record DatasetView(String name, Lengths lengths, Table summary, Table sample, LoadReport report)
         implements Renderable {
@@ -39,19 +39,19 @@ public record DatasetView(String name, Lengths lengths, Table summary, Table sam
         StringColumn what = StringColumn.create("measure");
         StringColumn value = StringColumn.create("value");
         what.append("rows");
-        value.append(String.valueOf(d.size()));
+        value.append(Numbers.format((long) d.size()));
         if (d.report().skipped() > 0) {
             what.append("bad rows skipped");
-            value.append(String.valueOf(d.report().skipped()));
+            value.append(Numbers.format((long) d.report().skipped()));
         }
         String u = " (" + len.unit() + ")";
         String[][] stats = {
-            {"total" + u, String.valueOf(len.total())},
-            {"min" + u, String.valueOf(len.min())},
-            {"mean" + u, String.format(Locale.ROOT, "%.1f", len.mean())},
-            {"median" + u, String.valueOf(len.median())},
-            {"p95" + u, String.valueOf(len.p95())},
-            {"max" + u, String.valueOf(len.max())},
+            {"total" + u, Numbers.format(len.total())},
+            {"min" + u, Numbers.format((long) len.min())},
+            {"mean" + u, Numbers.format(len.mean())},
+            {"median" + u, Numbers.format((long) len.median())},
+            {"p95" + u, Numbers.format((long) len.p95())},
+            {"max" + u, Numbers.format((long) len.max())},
         };
         for (String[] s : stats) {
             what.append(s[0]);
@@ -76,7 +76,7 @@ public record DatasetView(String name, Lengths lengths, Table summary, Table sam
     public Map<String, String> mimeBundle() {
         var html = new StringBuilder(Tables.html(summary, Tables.DEFAULT_MAX_ROWS));
         if (report.skipped() > 0) {
-            html.append("<details><summary>").append(report.skipped()).append(" bad rows skipped</summary><pre>");
+            html.append("<details><summary>").append(Numbers.format((long) report.skipped())).append(" bad rows skipped</summary><pre>");
             report.firstErrors().forEach(e -> html.append(escape(e)).append('\n'));
             html.append("</pre></details>");
         }

@@ -216,27 +216,6 @@ public final class Charts {
     }
 
     /**
-     * A scatter chart of one metric against a setting, with XChart's own logarithmic x axis when
-     * the values span two decades or more. Kept for callers that read the chart's x values back.
-     *
-     * @deprecated XChart's log axis labels only decades, as {@code 1E-4}; use
-     *     {@code points(title, Axis.auto(xTitle), Axis.of(yTitle), List.of(Series.of(name, xs, ys)))}.
-     */
-    @Deprecated
-    public static XYChart scatter(String title, String xTitle, String yTitle, List<Double> xs, List<Double> ys) {
-        var chart = new XYChartBuilder().width(640).height(400).title(title).xAxisTitle(xTitle)
-                .yAxisTitle(yTitle).build();
-        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-        double min = xs.stream().mapToDouble(Double::doubleValue).min().orElse(1);
-        double max = xs.stream().mapToDouble(Double::doubleValue).max().orElse(1);
-        chart.getStyler().setXAxisLogarithmic(min > 0 && max / min >= 100);
-        if (!xs.isEmpty()) {
-            chart.addSeries(yTitle, xs, ys);
-        }
-        return chart;
-    }
-
-    /**
      * The chart as PNG bytes, its title recorded as PNG text ({@value #PNG_TITLE_KEYWORD}) so a
      * notebook's committed images can be checked without reading pixels.
      */

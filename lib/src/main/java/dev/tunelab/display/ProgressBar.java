@@ -130,9 +130,7 @@ public final class ProgressBar implements Renderable {
     }
 
     private static String number(double v) {
-        return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 || v == 0
-                ? String.format(Locale.ROOT, "%.4f", v)
-                : String.format(Locale.ROOT, "%.3e", v);
+        return Numbers.format(v);
     }
 
     static String clockTime(double seconds) {

@@ -100,7 +100,7 @@ public final class FilterStats implements Renderable {
             tasks.append(g.tasks);
             samples.append(g.samples);
             accepted.append(g.accepted);
-            rate.append(Math.round(g.acceptanceRate() * 1000) / 1000.0);
+            rate.append(g.acceptanceRate());
             why.append(g.rejected.toString());
         });
         return Table.create("teacher samples", name, tasks, samples, accepted, rate, why);
@@ -108,7 +108,7 @@ public final class FilterStats implements Renderable {
 
     @Override
     public Map<String, String> mimeBundle() {
-        return Tables.mimeBundle(table(), 50);
+        return Tables.mimeBundle(table(), 40);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.tunelab.distill;
 import dev.tunelab.LanguageModel;
 import dev.tunelab.display.Charts;
 import dev.tunelab.display.MimeBundles;
+import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import dev.tunelab.train.BatchSource;
@@ -18,7 +19,7 @@ import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
-import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYChart;
 import tech.tablesaw.api.Table;
 
 /**
@@ -36,6 +37,9 @@ import tech.tablesaw.api.Table;
  * }</pre>
  */
 public final class SelfImprovement<T extends TeacherTask> {
+    /** Rounds shown in a notebook. */
+    static final int MAX_ROWS = 40;
+
     private final LanguageModel model;
     private final List<T> tasks;
     private final Function<SyntheticSet<T>, BatchSource> trainingData;
@@ -116,27 +120,50 @@ public final class SelfImprovement<T extends TeacherTask> {
             IntColumn kept = IntColumn.create("kept");
             DoubleColumn rate = DoubleColumn.create("acceptance");
             DoubleColumn metric = DoubleColumn.create("metric");
-            DoubleColumn evalLoss = DoubleColumn.create("eval loss");
+            DoubleColumn evalLoss = DoubleColumn.create("held-out loss (nats/token)");
             for (Round r : rounds) {
                 round.append(r.round());
                 samples.append(r.samples());
                 kept.append(r.kept());
-                rate.append(r.samples() == 0 ? Double.NaN : Math.round(1000.0 * r.kept() / r.samples()) / 1000.0);
-                metric.append(Math.round(r.metric() * 1000) / 1000.0);
-                evalLoss.append(r.training() == null ? Double.NaN : Math.round(r.training().finalEvalLoss() * 1000) / 1000.0);
+                rate.append(r.samples() == 0 ? Double.NaN : (double) r.kept() / r.samples());
+                metric.append(r.metric());
+                evalLoss.append(r.training() == null ? Double.NaN : r.training().finalEvalLoss());
             }
             return Table.create("self-improvement: metric per round", round, samples, kept, rate, metric, evalLoss);
         }
 
+        /**
+         * The metric against the round; the held-out loss of each round's fine-tuning, when there
+         * is one, on a right-hand axis (a loss and a score do not share a scale).
+         */
+        public XYChart chart() {
+            List<Double> xs = rounds.stream().map(r -> (double) r.round()).toList();
+            var metric = List.of(Charts.Series.of("metric", xs, rounds.stream().map(Round::metric).toList()));
+            var loss = Charts.Series.of("held-out loss", xs, rounds.stream()
+                    .map(r -> r.training() == null ? Double.NaN : r.training().finalEvalLoss()).toList());
+            Charts.Axis x = Charts.Axis.of("round");
+            Charts.Axis y = Charts.Axis.of("metric");
+            return loss.isEmpty() ? Charts.lines("Metric per self-improvement round", x, y, metric)
+                    : Charts.lines("Metric and held-out loss per self-improvement round", x, y, metric,
+                            Charts.Axis.of("held-out loss", "nats/token"), List.of(loss));
+        }
+
         @Override
         public Map<String, String> mimeBundle() {
-            Map<String, String> m = new LinkedHashMap<>(Tables.mimeBundle(table(), 50));
-            var chart = new XYChartBuilder().width(560).height(360).title("metric per self-improvement round")
-                    .xAxisTitle("round").yAxisTitle("metric").build();
-            chart.addSeries("metric", rounds.stream().map(r -> (double) r.round()).toList(),
-                    rounds.stream().map(Round::metric).toList());
-            m.put(MimeBundles.PNG, Charts.pngBase64(chart));
+            Map<String, String> m = new LinkedHashMap<>(Tables.mimeBundle(table(), MAX_ROWS));
+            String png = Charts.pngBase64(chart());
+            // a notebook shows the HTML of a bundle that has it: the chart goes in there too
+            m.put(MimeBundles.HTML, m.get(MimeBundles.HTML) + "<img src=\"data:image/png;base64," + png + "\"/>");
+            m.put(MimeBundles.PNG, png);
             return m;
+        }
+
+        @Override
+        public String toString() {
+            if (rounds.isEmpty()) return "self-improvement: no rounds";
+            Round last = rounds.get(rounds.size() - 1);
+            return "self-improvement: metric " + Numbers.format(rounds.get(0).metric()) + " before, "
+                    + Numbers.format(last.metric()) + " after " + last.round() + (last.round() == 1 ? " round" : " rounds");
         }
     }
 

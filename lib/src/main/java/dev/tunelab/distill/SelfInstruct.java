@@ -148,7 +148,7 @@ public final class SelfInstruct {
         public Table table() {
             return Table.create("self-instruct: " + generated.size() + " of " + proposals.size() + " proposals kept",
                     StringColumn.create("proposal", proposals.stream().map(Proposal::text).toList()),
-                    DoubleColumn.create("max ROUGE-L", proposals.stream().mapToDouble(p -> Math.round(p.maxRougeL() * 1000) / 1000.0).toArray()),
+                    DoubleColumn.create("max ROUGE-L", proposals.stream().mapToDouble(Proposal::maxRougeL).toArray()),
                     StringColumn.create("dropped", proposals.stream().map(p -> p.rejected() == null ? "" : p.rejected()).toList()));
         }
 

@@ -96,8 +96,8 @@ public final class SyntheticSet<T extends TeacherTask> implements Renderable {
             stage.append(s);
             reached.append(in);
             passed.append(in - out);
-            rate.append(in == 0 ? Double.NaN : round((double) (in - out) / in));
-            cumulative.append(outcomes.isEmpty() ? Double.NaN : round((double) (in - out) / outcomes.size()));
+            rate.append(in == 0 ? Double.NaN : (double) (in - out) / in);
+            cumulative.append(outcomes.isEmpty() ? Double.NaN : (double) (in - out) / outcomes.size());
             in -= out;
         }
         return Table.create("synthetic data: acceptance per stage (" + kept().size() + " of " + outcomes.size() + " kept)",
@@ -146,13 +146,9 @@ public final class SyntheticSet<T extends TeacherTask> implements Renderable {
         }
     }
 
-    private static double round(double x) {
-        return Math.round(x * 1000) / 1000.0;
-    }
-
     @Override
     public Map<String, String> mimeBundle() {
-        return Tables.mimeBundle(stageTable(), 50);
+        return Tables.mimeBundle(stageTable(), 40);
     }
 
     @Override

@@ -2,13 +2,16 @@ package dev.tunelab.eval;
 
 import dev.tunelab.display.MimeBundles;
 import dev.tunelab.display.Renderable;
+import dev.tunelab.display.Tables;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import tech.tablesaw.api.Table;
 
 /**
- * A BLEU score (0..100) with its parts, printed as sacreBLEU prints it:
- * {@code BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)}.
+ * A BLEU score (0..100) with its parts, printed as sacreBLEU prints it (so the line compares with
+ * Python's): {@code BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)};
+ * in a notebook a one-row table.
  *
  * @param counts matched n-grams per order (1..4), clipped by the references
  * @param totals hypothesis n-grams per order
@@ -32,10 +35,22 @@ public record BleuScore(double score, long[] counts, long[] totals, double[] pre
                 score, p, brevityPenalty, ratio(), hypLength, refLength);
     }
 
+    /** One row: BLEU, the n-gram precisions (percent), brevity penalty, length ratio and lengths. */
+    public Table table() {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("BLEU", score);
+        for (int n = 0; n < precisions.length; n++) row.put((n + 1) + "-gram precision (%)", precisions[n]);
+        row.put("brevity penalty", brevityPenalty);
+        row.put("length ratio", ratio());
+        row.put("hypothesis tokens", hypLength);
+        row.put("reference tokens", refLength);
+        return Tables.row("BLEU", row);
+    }
+
+    /** The table in HTML; sacreBLEU's line as text. */
     @Override
     public Map<String, String> mimeBundle() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put(MimeBundles.HTML, "<code>" + toString() + "</code>");
+        Map<String, String> m = new LinkedHashMap<>(Tables.mimeBundle(table()));
         m.put(MimeBundles.TEXT, toString());
         return m;
     }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
@@ -19,7 +20,7 @@ import tech.tablesaw.api.Table;
 /**
  * A baseline and a tuned model on the same held-out set: the summary metrics side by side with
  * the change, which side is better (lower is better for self-BLEU and perplexity), a grouped bar
- * chart of the percent-scale metrics, and per-example deltas to find where tuning helped or hurt.
+ * chart of the percent-scale metrics (the others, as perplexity, have their own scales and stay in the table), and per-example deltas to find where tuning helped or hurt.
  */
 public final class Comparison implements Renderable {
     /** Metrics where a smaller value is better. */
@@ -60,7 +61,7 @@ public final class Comparison implements Renderable {
             boolean tunedBetter = LOWER_IS_BETTER.contains(e.getKey()) ? d < 0 : d > 0;
             better.append(d == 0 ? "=" : tunedBetter ? tuned.name() : baseline.name());
         }
-        return Formats.numbers(Table.create(baseline.name() + " vs " + tuned.name(), metric, base, tune, delta, better));
+        return Tables.formatNumbers(Table.create(baseline.name() + " vs " + tuned.name(), metric, base, tune, delta, better));
     }
 
     /** Each example's {@code metric} under both models and the delta, largest gain first. */
@@ -76,7 +77,7 @@ public final class Comparison implements Renderable {
                 b.copy().setName(baseline.name() + " " + metric),
                 t.copy().setName(columnName() + " " + metric),
                 t.subtract(b).setName("delta"));
-        return Formats.numbers(out.sortDescendingOn("delta"));
+        return Tables.formatNumbers(out.sortDescendingOn("delta"));
     }
 
     /**
@@ -101,9 +102,16 @@ public final class Comparison implements Renderable {
                 tune.add(tuned.summary().get(m));
             }
         }
-        CategoryChart chart = new CategoryChartBuilder().width(720).height(360)
-                .title(baseline.name() + " vs " + tuned.name()).xAxisTitle("metric").yAxisTitle("score (0-100)").build();
-        chart.getStyler().setXAxisLabelRotation(30);
+        // Charts draws lines and points; the metrics here are categories, so a bar chart in Charts' house style
+        CategoryChart chart = new CategoryChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT)
+                .title(chartTitle()).xAxisTitle("metric").yAxisTitle("score (0–100)").build();
+        var styler = chart.getStyler();
+        styler.setXAxisLabelRotation(30);
+        styler.setLegendPosition(Styler.LegendPosition.OutsideS);
+        styler.setLegendLayout(Styler.LegendLayout.Horizontal);
+        styler.setChartBackgroundColor(java.awt.Color.WHITE);
+        styler.setYAxisMin(0.0);
+        styler.setYAxisDecimalPattern("0");
         chart.addSeries(baseline.name(), names, base);
         chart.addSeries(columnName(), names, tune);
         return chart;
@@ -115,6 +123,13 @@ public final class Comparison implements Renderable {
 
     public EvaluationResult tuned() {
         return tuned;
+    }
+
+    /** What the chart shows; the models' names only when neither is a run id. */
+    private String chartTitle() {
+        String names = baseline.name() + " vs " + tuned.name();
+        return Charts.RUN_ID.matcher(names).find() ? "Held-out scores (0–100), baseline and tuned model"
+                : "Held-out scores (0–100): " + names;
     }
 
     /** Two results with the same name still need two columns. */

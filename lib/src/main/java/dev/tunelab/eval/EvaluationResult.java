@@ -1,11 +1,11 @@
 package dev.tunelab.eval;
 
 import dev.tunelab.display.MimeBundles;
+import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
@@ -26,7 +26,7 @@ public final class EvaluationResult implements Renderable {
 
     EvaluationResult(String name, Table examples, Map<String, Double> summary) {
         this.name = name;
-        this.examples = Formats.numbers(examples);
+        this.examples = Tables.formatNumbers(examples);
         this.summary = Collections.unmodifiableMap(new LinkedHashMap<>(summary));
     }
 
@@ -74,7 +74,7 @@ public final class EvaluationResult implements Renderable {
 
     /** The summary as a two-column table (metric, value). */
     public Table summaryTable() {
-        return Formats.numbers(Table.create(name + " summary", StringColumn.create("metric", summary.keySet()),
+        return Tables.formatNumbers(Table.create(name + " summary", StringColumn.create("metric", summary.keySet()),
                 DoubleColumn.create("value", summary.values().stream().mapToDouble(Double::doubleValue).toArray())));
     }
 
@@ -99,7 +99,7 @@ public final class EvaluationResult implements Renderable {
     @Override
     public String toString() {
         StringBuilder s = new StringBuilder(name).append(':');
-        summary.forEach((k, v) -> s.append(' ').append(k).append('=').append(String.format(Locale.ROOT, "%.4g", v)));
+        summary.forEach((k, v) -> s.append(' ').append(k).append('=').append(Numbers.format(v)));
         return s.toString();
     }
 

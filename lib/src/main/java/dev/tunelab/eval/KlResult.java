@@ -1,24 +1,33 @@
 package dev.tunelab.eval;
 
 import dev.tunelab.display.MimeBundles;
+import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Renderable;
+import dev.tunelab.display.Tables;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
+import tech.tablesaw.api.Table;
 
 /** Mean and largest per-position KL divergence (nats) between two models, over {@code positions} tokens. */
 public record KlResult(double meanKl, double maxKl, long positions) implements Renderable {
+    /** One row: mean KL, max KL (both nats/token), positions. */
+    public Table table() {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("mean KL (nats/token)", meanKl);
+        row.put("max KL (nats/token)", maxKl);
+        row.put("positions", positions);
+        return Tables.row("next-token KL divergence", row);
+    }
+
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "KL %.5f nats/token (max %.5f) over %,d positions", meanKl, maxKl, positions);
+        return "KL " + Numbers.format(meanKl) + " nats/token (max " + Numbers.format(maxKl) + ") over "
+                + Numbers.format(positions) + " positions";
     }
 
     @Override
     public Map<String, String> mimeBundle() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put(MimeBundles.HTML, String.format(Locale.ROOT,
-                "<table><tr><th>mean KL (nats/token)</th><th>max KL</th><th>positions</th></tr>"
-                        + "<tr><td>%.5f</td><td>%.5f</td><td>%,d</td></tr></table>", meanKl, maxKl, positions));
+        Map<String, String> m = new LinkedHashMap<>(Tables.mimeBundle(table()));
         m.put(MimeBundles.TEXT, toString());
         return m;
     }

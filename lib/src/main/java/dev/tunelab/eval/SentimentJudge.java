@@ -1,13 +1,13 @@
 package dev.tunelab.eval;
 
 import dev.tunelab.data.Lexicon;
+import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -123,7 +123,7 @@ public final class SentimentJudge {
         }
 
         public Table table() {
-            Table t = Table.create(String.format(Locale.ROOT, "sentiment %.2f over %d words", score, words));
+            Table t = Table.create("sentiment " + Numbers.format(score) + " over " + Numbers.format((long) words) + " words");
             t.addColumns(StringColumn.create("term", hits.stream().map(Hit::term).toList()),
                     IntColumn.create("score", hits.stream().mapToInt(Hit::score).toArray()),
                     StringColumn.create("negated", hits.stream().map(h -> h.negated() ? "yes" : "").toList()),
@@ -133,12 +133,13 @@ public final class SentimentJudge {
 
         @Override
         public Map<String, String> mimeBundle() {
-            return Tables.mimeBundle(table(), 50);
+            return Tables.mimeBundle(table(), 40);
         }
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "sentiment %.2f (%d terms, %d words)", score, hits.size(), words);
+            return "sentiment " + Numbers.format(score) + " (" + Numbers.format((long) hits.size()) + " terms, "
+                    + Numbers.format((long) words) + " words)";
         }
     }
 }

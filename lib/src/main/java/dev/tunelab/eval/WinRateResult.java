@@ -1,10 +1,12 @@
 package dev.tunelab.eval;
 
 import dev.tunelab.display.MimeBundles;
+import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Renderable;
+import dev.tunelab.display.Tables;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
+import tech.tablesaw.api.Table;
 
 /** Wins, losses and ties of A against B, the win rate (ties count half) and its bootstrap interval. */
 public record WinRateResult(int wins, int losses, int ties, double winRate, double low, double high, double confidence,
@@ -14,20 +16,37 @@ public record WinRateResult(int wins, int losses, int ties, double winRate, doub
         return wins + losses + ties;
     }
 
+    /** One row: win rate, the interval's bounds, wins, losses, ties, resamples. */
+    public Table table() {
+        String ci = percent() + "% CI ";
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("win rate", winRate);
+        row.put(ci + "low", low);
+        row.put(ci + "high", high);
+        row.put("wins", wins);
+        row.put("losses", losses);
+        row.put("ties", ties);
+        row.put("bootstrap resamples", resamples);
+        return Tables.row("win rate of A over B", row);
+    }
+
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "win rate %.3f [%.3f, %.3f] (%.0f%% bootstrap CI, %d resamples, seed %d): %d wins, %d losses, %d ties",
-                winRate, low, high, 100 * confidence, resamples, seed, wins, losses, ties);
+        return "win rate " + Numbers.format(winRate) + " [" + Numbers.format(low) + ", " + Numbers.format(high) + "] ("
+                + percent() + "% bootstrap CI, " + Numbers.format((long) resamples) + " resamples, seed " + seed + "): "
+                + Numbers.format((long) wins) + " wins, " + Numbers.format((long) losses) + " losses, "
+                + Numbers.format((long) ties) + " ties";
     }
 
     @Override
     public Map<String, String> mimeBundle() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put(MimeBundles.HTML, String.format(Locale.ROOT,
-                "<table><tr><th>win rate</th><th>%.0f%% CI</th><th>wins</th><th>losses</th><th>ties</th></tr>"
-                        + "<tr><td>%.3f</td><td>[%.3f, %.3f]</td><td>%d</td><td>%d</td><td>%d</td></tr></table>",
-                100 * confidence, winRate, low, high, wins, losses, ties));
+        Map<String, String> m = new LinkedHashMap<>(Tables.mimeBundle(table()));
         m.put(MimeBundles.TEXT, toString());
         return m;
+    }
+
+    /** The confidence in percent: 95, 99.9. */
+    private String percent() {
+        return Numbers.format(100 * confidence);
     }
 }

@@ -1,9 +1,14 @@
 package dev.tunelab.peft;
 
-import dev.tunelab.display.MimeBundles;
+import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Renderable;
+import dev.tunelab.display.Tables;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.LongColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * Bytes of a set of weight matrices in fp32, bf16, int8, NF4 and NF4 with double quantization
@@ -47,25 +52,32 @@ public record WeightMemory(long parameters, Map<String, Long> bytes) implements 
 
     private static final String[] ORDER = {"fp32", "bf16", "int8", "int4", "nf4", "nf4+dq"};
 
+    /** One row per format: bytes and bits per parameter. */
+    public Table table() {
+        StringColumn format = StringColumn.create("format");
+        LongColumn size = LongColumn.create("bytes");
+        DoubleColumn bits = DoubleColumn.create("bits / parameter");
+        for (String f : ORDER) {
+            format.append(f);
+            size.append(bytes(f));
+            bits.append(bitsPerParameter(f));
+        }
+        return Table.create("weight memory of " + Numbers.format(parameters) + " parameters", format, size, bits);
+    }
+
+    /** One line: {@code 65,536 parameters: fp32 262,144 bytes (32 bits/param), ..., nf4+dq 33,808 bytes (4.127 bits/param)}. */
     @Override
     public String toString() {
-        StringBuilder s = new StringBuilder(String.format("%,d parameters%n", parameters));
+        StringBuilder s = new StringBuilder(Numbers.format(parameters)).append(" parameters:");
         for (String f : ORDER) {
-            s.append(String.format("%-7s %,14d bytes  %.3f bits/param%n", f, bytes(f), bitsPerParameter(f)));
+            s.append(f.equals(ORDER[0]) ? " " : ", ").append(f).append(' ').append(Numbers.format(bytes(f)))
+                    .append(" bytes (").append(Numbers.format(bitsPerParameter(f))).append(" bits/param)");
         }
         return s.toString();
     }
 
     @Override
     public Map<String, String> mimeBundle() {
-        StringBuilder h = new StringBuilder("<table><tr><th>format</th><th>bytes</th><th>bits / parameter</th></tr>");
-        for (String f : ORDER) {
-            h.append(String.format("<tr><td>%s</td><td>%,d</td><td>%.3f</td></tr>", f, bytes(f), bitsPerParameter(f)));
-        }
-        h.append("</table>");
-        Map<String, String> b = new LinkedHashMap<>();
-        b.put(MimeBundles.HTML, h.toString());
-        b.put(MimeBundles.TEXT, toString());
-        return b;
+        return Tables.mimeBundle(table());
     }
 }

@@ -32,6 +32,9 @@ import tech.tablesaw.columns.Column;
  * a notebook as that table.
  */
 public final class Runs implements Renderable {
+    /** Runs shown in a notebook; {@link #table()} holds every one. */
+    static final int MAX_ROWS = 40;
+
     private final List<RunRecord> runs;
 
     private Runs(List<RunRecord> runs) {
@@ -114,7 +117,10 @@ public final class Runs implements Renderable {
         return t;
     }
 
-    /** Count, mean, min and max of {@code metric} for each value of {@code key} (a config or summary column). */
+    /**
+     * Count, mean, min and max of {@code metric} for each value of {@code key} (a config or summary
+     * column). Numeric keys become text as {@link Numbers#format} writes them: {@code 0.0001}, {@code 1,024}.
+     */
     public Table groupBy(String key, String metric) {
         Table t = table();
         if (!t.columnNames().contains(key) || !t.columnNames().contains(metric)) {
@@ -127,7 +133,7 @@ public final class Runs implements Renderable {
         if (t.column(key) instanceof DoubleColumn numeric) {
             // Tablesaw groups by categories: numeric keys (ranks, learning rates) become their text
             StringColumn text = StringColumn.create(key);
-            numeric.forEach(v -> text.append(v == null || Double.isNaN(v) ? "" : format(v)));
+            numeric.forEach(v -> text.append(v == null || Double.isNaN(v) ? "" : Numbers.format(v)));
             t.replaceColumn(key, text);
         }
         return t.summarize(metric, AggregateFunctions.count, AggregateFunctions.mean, AggregateFunctions.min,
@@ -224,7 +230,7 @@ public final class Runs implements Renderable {
 
     @Override
     public Map<String, String> mimeBundle() {
-        return Tables.mimeBundle(table(), 50);
+        return Tables.mimeBundle(table(), MAX_ROWS);
     }
 
     @Override
@@ -247,10 +253,6 @@ public final class Runs implements Renderable {
         StringColumn c = StringColumn.create(name);
         values.forEach(v -> c.append(v == null ? "" : String.valueOf(v)));
         return c;
-    }
-
-    private static String format(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 
     private static boolean same(Object a, Object b) {

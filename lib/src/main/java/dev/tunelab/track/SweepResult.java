@@ -2,6 +2,7 @@ package dev.tunelab.track;
 
 import dev.tunelab.display.Charts;
 import dev.tunelab.display.MimeBundles;
+import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import java.util.ArrayList;
@@ -26,6 +27,9 @@ public final class SweepResult implements Renderable {
             return error == null;
         }
     }
+
+    /** Trials shown in a notebook; the table itself holds every one. */
+    static final int MAX_ROWS = 40;
 
     private final String name;
     private final List<String> params;
@@ -85,7 +89,11 @@ public final class SweepResult implements Renderable {
         return t;
     }
 
-    /** The ranking metric against numeric parameter {@code param}, one point per trial (log x for wide ranges). */
+    /**
+     * The ranking metric against numeric parameter {@code param}, one point per trial; the x axis is
+     * logarithmic when the values span two decades (learning rates) or are powers of two spanning
+     * 8x (ranks), and then the chart holds their logarithms (see {@link Charts}).
+     */
     public XYChart chart(String param) {
         if (!params.contains(param)) {
             throw new IllegalArgumentException("no sweep parameter '" + param + "'; the sweep has " + params);
@@ -99,22 +107,46 @@ public final class SweepResult implements Renderable {
                 ys.add(y.doubleValue());
             }
         }
-        return Charts.scatter(name + ": " + metric + " vs " + param, param, metric, xs, ys);
+        String title = metric + " vs " + param;
+        // the sweep's name when it says what was swept, not when it holds a run id
+        if (!Charts.RUN_ID.matcher(name).find()) title = name + ": " + title;
+        return Charts.points(title, Charts.Axis.auto(param), Charts.Axis.of(metric),
+                List.of(Charts.Series.of(metric, xs, ys)));
     }
 
     @Override
     public Map<String, String> mimeBundle() {
         Table t = table();
         Map<String, String> m = new LinkedHashMap<>();
-        StringBuilder html = new StringBuilder(Tables.html(t, 50));
+        StringBuilder html = new StringBuilder(Tables.html(t, MAX_ROWS));
         Optional<Outcome> best = best();
-        best.ifPresent(b -> html.append("<p>best: <b>").append(b.trial().name()).append("</b> ")
-                .append(b.trial().config()).append(", ").append(metric).append(" = ").append(b.metrics().get(metric)).append("</p>"));
+        best.ifPresent(b -> html.append("<p>best: <b>").append(escape(b.trial().name())).append("</b> ")
+                .append(escape(config(b))).append(", ").append(escape(metric)).append(" = ")
+                .append(Numbers.format(b.metrics().get(metric))).append("</p>"));
         Optional<String> numeric = params.stream().filter(p -> outcomes.stream().allMatch(o -> o.trial().config().get(p) instanceof Number)).findFirst();
         numeric.ifPresent(p -> html.append("<img src=\"data:image/png;base64,").append(Charts.pngBase64(chart(p))).append("\"/>"));
         m.put(MimeBundles.HTML, html.toString());
-        m.put(MimeBundles.TEXT, Tables.text(t, 50) + best.map(b -> "\nbest: " + b.trial().name() + " " + b.trial().config()).orElse(""));
+        m.put(MimeBundles.TEXT, Tables.text(t, MAX_ROWS) + best.map(b -> "\n" + bestLine(b)).orElse(""));
         return m;
+    }
+
+    /** "best: name {lr=0.001, rank=8}, loss = 0.25", values through {@link Numbers}. */
+    private String bestLine(Outcome b) {
+        return "best: " + b.trial().name() + " " + config(b) + ", " + metric + " = " + Numbers.format(b.metrics().get(metric));
+    }
+
+    /** The trial's swept values, numbers through {@link Numbers}: {@code {lr=0.001, rank=8}}. */
+    private String config(Outcome o) {
+        StringBuilder s = new StringBuilder("{");
+        for (var e : o.trial().config().entrySet()) {
+            if (s.length() > 1) s.append(", ");
+            s.append(e.getKey()).append('=').append(Numbers.format(e.getValue()));
+        }
+        return s.append('}').toString();
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     @Override

@@ -113,6 +113,8 @@ class DatasetOpsTest {
             assertEquals(3, v.sample().rowCount());
             Map<String, String> bundle = v.mimeBundle();
             assertTrue(bundle.get(MimeBundles.HTML).contains("<td>median (tokens)</td><td>2</td>"), bundle.get(MimeBundles.HTML));
+            // the mean as Numbers writes it: four significant digits
+            assertTrue(bundle.get(MimeBundles.HTML).contains("<td>mean (tokens)</td><td>4.333</td>"), bundle.get(MimeBundles.HTML));
             assertTrue(bundle.get(MimeBundles.TEXT).contains("max (tokens)"));
         }
     }

@@ -13,12 +13,15 @@ class ProgressBarTest {
         AtomicLong now = new AtomicLong(0);
         var bar = new ProgressBar("train", 100, now::get);
         now.set(10_000_000_000L);
-        bar.step(25, Map.of("loss", 2.5));
+        bar.step(25, Map.of("loss", 2.123456789, "lr", 3e-5));
         assertEquals(2.5, bar.rate(), 1e-9);
         assertEquals(30.0, bar.etaSeconds(), 1e-9);
         String text = bar.mimeBundle().get(MimeBundles.TEXT);
         assertTrue(text.startsWith("train  25% [######.................."), text);
-        assertTrue(text.contains("25/100 [00:10<00:30, 2.50 it/s] loss=2.5000"), text);
+        assertTrue(text.contains("25/100 [00:10<00:30, 2.50 it/s] "), text);
+        // metrics as Numbers writes them: four significant digits, small ones scientific
+        assertTrue(text.contains(" loss=2.123") && !text.contains("2.1234"), text);
+        assertTrue(text.contains(" lr=3e-05"), text);
         assertTrue(bar.mimeBundle().get(MimeBundles.HTML).contains("width:25%"));
     }
 

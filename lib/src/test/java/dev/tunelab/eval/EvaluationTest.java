@@ -2,6 +2,7 @@ package dev.tunelab.eval;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,7 @@ import dev.tunelab.train.SftTestTokenizer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tech.tablesaw.api.Table;
@@ -45,6 +47,21 @@ class EvaluationTest {
         assertTrue(unknown.getMessage().contains("exact_match"), unknown.getMessage());
         Map<String, String> bundle = MimeBundles.of(r);
         assertTrue(bundle.get(MimeBundles.HTML).contains("<td>London</td>"), bundle.get(MimeBundles.HTML));
+        // numbers as Numbers writes them: bleu 96.2224..., distinct_1 85.714...
+        assertTrue(r.toString().startsWith("rule: "), r.toString());
+        assertTrue(r.toString().contains(" exact_match=50 ") && r.toString().contains(" bleu=96.22 ")
+                && r.toString().contains(" distinct_1=85.71 "), r.toString());
+        assertShowsNoNoise(bundle.values().toArray(new String[0]));
+        // Tablesaw's own printing of the tables reads the same way
+        assertShowsNoNoise(r.examples().print(), r.summaryTable().print());
+        assertTrue(r.summaryTable().print().contains("96.22"), r.summaryTable().print());
+    }
+
+    /** A number with seven or more decimals is noise that Numbers rounds away. */
+    static void assertShowsNoNoise(String... shown) {
+        for (String s : shown) {
+            assertFalse(Pattern.compile("\\d+\\.\\d{7,}").matcher(s).find(), s);
+        }
     }
 
     @Test
@@ -70,6 +87,9 @@ class EvaluationTest {
         Map<String, String> bundle = c.mimeBundle();
         assertTrue(bundle.get(MimeBundles.PNG).startsWith("iVBORw0KGgo"), "a PNG image"); // base64 of the PNG signature
         assertTrue(bundle.get(MimeBundles.HTML).contains("data:image/png;base64,"));
+        assertEquals("Held-out scores (0–100): base vs tuned", c.chart().getTitle());
+        assertEquals("score (0–100)", c.chart().getYAxisTitle());
+        assertShowsNoNoise(bundle.get(MimeBundles.HTML), bundle.get(MimeBundles.TEXT), c.toString(), t.print(), perExample.print());
         // A judge preferring the output closer to the reference (ROUGE-L): tuned wins both prompts.
         WinRateResult wins = c.winRate((prompt, a, b) -> {
             String ref = REFERENCES.get(PROMPTS.indexOf(prompt));
@@ -79,6 +99,7 @@ class EvaluationTest {
         });
         assertEquals(2, wins.wins());
         assertEquals(1.0, wins.winRate(), 0);
+        assertEquals("win rate 1 [1, 1] (95% bootstrap CI, 1,000 resamples, seed 0): 2 wins, 0 losses, 0 ties", wins.toString());
         EvaluationResult shorter = Evaluation.on(List.of("p"), List.of("r")).score("other", List.of("r"));
         assertThrows(IllegalArgumentException.class, () -> Evaluation.compare(base, shorter));
     }

@@ -2,6 +2,7 @@ package dev.tunelab.track;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -132,6 +133,24 @@ class RunStoreTest {
     }
 
     @Test
+    void aNotebookShowsFortyRuns(@TempDir Path tmp) {
+        List<RunRecord> records = new ArrayList<>();
+        for (int i = 0; i < 45; i++) {
+            records.add(new RunRecord("run-" + i, tmp.resolve("run-" + i), Map.of("lr", 1e-4 * (i + 1)),
+                    Map.of("final_loss", 1 / 3.0 + i)));
+        }
+        Runs runs = Runs.of(records);
+        assertEquals(45, runs.table().rowCount());
+        Map<String, String> bundle = MimeBundles.of(runs);
+        assertTrue(bundle.get(MimeBundles.HTML).contains("<td>run-39</td>"), bundle.get(MimeBundles.HTML));
+        assertFalse(bundle.get(MimeBundles.HTML).contains("<td>run-40</td>"), bundle.get(MimeBundles.HTML));
+        assertTrue(bundle.get(MimeBundles.TEXT).endsWith("\n... 5 more rows"), bundle.get(MimeBundles.TEXT));
+        for (String shown : bundle.values()) {
+            assertFalse(java.util.regex.Pattern.compile("\\d+\\.\\d{7,}").matcher(shown).find(), shown);
+        }
+    }
+
+    @Test
     void runsCompareAsATableFiltersGroupsAndCharts(@TempDir Path tmp) {
         double[][] arms = {{1e-4, 4}, {1e-3, 4}, {1e-2, 8}, {1e-3, 8}};
         for (int i = 0; i < arms.length; i++) {
@@ -160,6 +179,11 @@ class RunStoreTest {
         assertEquals(2, byRank.rowCount());
         assertEquals(8.0, byRank.doubleColumn(2).get(0)); // rank 4: mean(3, 13)
         assertEquals(28.0, byRank.doubleColumn(2).get(1)); // rank 8: mean(23, 33)
+        assertEquals(List.of("4", "8"), byRank.stringColumn("lora.rank").asList());
+        // numeric keys read as Numbers writes them: 0.0001, not 1.0E-4
+        Table byLr = runs.groupBy("lr", "final_loss");
+        assertEquals(List.of("0.0001", "0.001", "0.01"), byLr.stringColumn("lr").asList());
+        assertEquals(23.0, byLr.doubleColumn(2).get(1)); // lr 0.001: mean(13, 33)
 
         XYChart curves = runs.chart("loss");
         assertEquals("loss by step", curves.getTitle());

@@ -2,6 +2,7 @@ package dev.tunelab.track;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,11 +10,16 @@ import dev.tunelab.display.MimeBundles;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.knowm.xchart.XYChart;
 import tech.tablesaw.api.Table;
 
 class SweepTest {
+    /** A number with seven or more decimals: noise that {@link dev.tunelab.display.Numbers} rounds away. */
+    static final Pattern NOISY = Pattern.compile("\\d+\\.\\d{7,}");
+
     /** A bowl with its minimum at lr = 10^-2.5 and rank 8: the sweep must find the grid point nearest to it. */
     static double bowl(double lr, int rank) {
         return Math.pow(Math.log10(lr) + 2.5, 2) + Math.abs(rank - 8) / 10.0;
@@ -39,12 +45,47 @@ class SweepTest {
         assertEquals(0.25, t.doubleColumn("loss").get(0), 1e-12);
         assertEquals("failed: IllegalStateException: diverged", t.stringColumn("status").get(5));
         assertTrue(t.doubleColumn("loss").isMissing(5));
-        assertArrayEquals(new double[] {1e-4, 1e-4, 1e-3, 1e-3, 1e-2}, r.chart("lr").getSeriesMap().get("loss").getXData());
-        assertTrue(r.chart("lr").getStyler().isXAxisLogarithmic());
-        String html = MimeBundles.of(r).get(MimeBundles.HTML);
-        assertTrue(html.contains("best: <b>bowl-3</b>") && html.contains("image/png;base64"), html);
+        XYChart chart = r.chart("lr");
+        assertEquals("bowl: loss vs lr", chart.getTitle());
+        assertEquals("lr", chart.getXAxisTitle());
+        assertEquals("loss", chart.getYAxisTitle());
+        // learning rates spanning two decades: the chart holds log10(lr), its ticks read as learning rates
+        assertArrayEquals(new double[] {-4, -4, -3, -3, -2}, chart.getSeriesMap().get("loss").getXData(), 1e-12);
+        assertArrayEquals(new double[] {bowl(1e-4, 4), bowl(1e-4, 8), bowl(1e-3, 4), bowl(1e-3, 8), bowl(1e-2, 4)},
+                chart.getSeriesMap().get("loss").getYData(), 1e-12);
+        var tick = chart.getStyler().getxAxisTickLabelsFormattingFunction();
+        assertEquals(List.of("1e-4", "0.001", "0.01"), List.of(tick.apply(-4.0), tick.apply(-3.0), tick.apply(-2.0)));
+        assertFalse(chart.getStyler().isXAxisLogarithmic(), "XChart's own log axis labels only decades, as 1E-4");
+        Map<String, String> bundle = MimeBundles.of(r);
+        String html = bundle.get(MimeBundles.HTML);
+        assertTrue(html.contains("best: <b>bowl-3</b> {lr=0.001, rank=8}, loss = 0.25</p>") && html.contains("image/png;base64"), html);
+        assertTrue(bundle.get(MimeBundles.TEXT).endsWith("\nbest: bowl-3 {lr=0.001, rank=8}, loss = 0.25"), bundle.get(MimeBundles.TEXT));
+        for (String shown : bundle.values()) {
+            assertFalse(NOISY.matcher(shown).find(), shown);
+        }
         assertThrows(IllegalStateException.class,
                 () -> Sweep.grid(SweepSpace.create().logUniform("lr", 1e-4, 1e-2)).minimize("loss").configs());
+    }
+
+    @Test
+    void aLargeSweepShowsItsBestFortyTrialsAndTheBestValueRounded() {
+        Object[] lrs = new Object[45];
+        for (int i = 0; i < lrs.length; i++) lrs[i] = 1e-4 * (i + 1);
+        SweepResult r = Sweep.grid(SweepSpace.create().values("lr", lrs)).name("wide").minimize("loss")
+                .run(t -> Map.of("loss", 1 / 3.0 + t.getDouble("lr")));
+        assertEquals(45, r.table().rowCount());
+        String text = MimeBundles.of(r).get(MimeBundles.TEXT);
+        assertTrue(text.contains("\n... 5 more rows\n"), text);
+        // 1/3 + 1e-4 = 0.3334333...: four significant digits, not seventeen
+        assertTrue(text.endsWith("best: wide-0 {lr=0.0001}, loss = 0.3334"), text);
+        assertFalse(NOISY.matcher(text).find(), text);
+        String html = MimeBundles.of(r).get(MimeBundles.HTML);
+        assertEquals(40, html.split("<tr>", -1).length - 2, "40 trial rows and the header");
+        assertTrue(html.contains("... 5 more rows"), html);
+        // a sweep named by a run id: the chart title says what is plotted, without the id
+        SweepResult stamped = Sweep.grid(SweepSpace.create().values("lr", 1e-4, 1e-2)).name("20261206-031001-lr")
+                .minimize("loss").run(t -> Map.of("loss", t.getDouble("lr")));
+        assertEquals("loss vs lr", stamped.chart("lr").getTitle());
     }
 
     @Test
