@@ -63,8 +63,9 @@ public record TrainResult(String technique, Run run, int startStep, int endStep,
         return m;
     }
 
+    /** The run's name (what the user called it; never the generated id) and the metric. */
     private String title(String metric) {
-        return technique + ": " + metric + " by step";
+        return run.name() + ": " + metric + " by step";
     }
 
     @Override

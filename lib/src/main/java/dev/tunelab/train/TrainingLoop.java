@@ -366,7 +366,7 @@ public final class TrainingLoop {
             config.put("data_fingerprint", fingerprint);
         }
         config.putAll(cfg.extraConfig());
-        Run.Builder builder = Run.builder(resumedId != null ? resumedId : cfg.runName()).runsDir(cfg.runsDir()).config(config);
+        Run.Builder builder = Run.builder(cfg.runName()).runsDir(cfg.runsDir()).config(config);
         if (resumedId != null) {
             builder.id(resumedId).keepUpToStep(start);
         }
