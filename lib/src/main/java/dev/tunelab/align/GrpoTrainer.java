@@ -39,7 +39,8 @@ public final class GrpoTrainer {
     public static TrainResult fit(PeftModel policy, Tokenizer tokenizer, List<String> prompts, RewardFunction reward,
             GrpoConfig cfg) {
         return TrainingLoop.of("grpo", cfg.train, policy).settings(cfg.toMap()).record("prompts", prompts.size())
-                .refuse(Map.of("gradient_accumulation_steps", "GRPO's updates are its minibatches: set miniBatchSize"))
+                .refuse(Map.of("gradient_accumulation_steps", "GRPO's updates are its minibatches: set miniBatchSize",
+                        "eval_batches", "GRPO has no held-out evaluation"))
                 .dropout(false) // as TRL's GRPO: ratios must be 1 before any update
                 .progress("reward", "kl").chart("reward", "kl")
                 .run((s, step) -> step(s, policy, tokenizer, prompts, reward, cfg, step));

@@ -70,7 +70,8 @@ public final class PpoTrainer {
         try {
             TrainResult result = TrainingLoop.of("ppo", tc, policy).parameters("v_head.", valueHead.parameters())
                     .settings(cfg.toMap()).record("prompts", prompts.size())
-                    .refuse(Map.of("gradient_accumulation_steps", "PPO's updates are its minibatches: set miniBatchSize"))
+                    .refuse(Map.of("gradient_accumulation_steps", "PPO's updates are its minibatches: set miniBatchSize",
+                            "eval_batches", "PPO has no held-out evaluation"))
                     // Dropout off throughout, as TRL's PPO does: with it, the ratio of new to rollout probabilities
                     // would differ from 1 by noise even before any update, and the clipping would act on that noise.
                     .dropout(false)

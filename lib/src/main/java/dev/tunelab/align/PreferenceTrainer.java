@@ -55,6 +55,7 @@ public final class PreferenceTrainer {
         ReferenceLogProbs heldOutRef = evalRef;
         TrainingLoop loop = TrainingLoop.of(method.label(), tc, policy).settings(cfg.toMap())
                 .record("pairs", train.size()).record("eval_pairs", eval.size())
+                .refuse(Map.of("eval_batches", "every held-out pair is scored"))
                 .progress("loss", "rewards/margins").chart("loss", "rewards/margins", "rewards/accuracies");
         if (!eval.isEmpty()) {
             loop.evaluation(() -> evaluate(policy, method, eval, heldOutRef, cfg.referenceBatchSize));

@@ -22,6 +22,7 @@ public final class RewardTrainer {
         TrainConfig tc = cfg.train;
         TrainingLoop loop = TrainingLoop.of("reward-model", tc, rm.peft()).parameters("score.", rm.head().parameters())
                 .settings(cfg.toMap()).record("pairs", train.size()).record("eval_pairs", eval.size())
+                .refuse(Map.of("eval_batches", "every held-out pair is scored"))
                 .progress("loss", "accuracy").chart("loss", "accuracy");
         if (!eval.isEmpty()) {
             loop.evaluation(() -> heldOut(rm, eval, cfg.batchSize));

@@ -54,6 +54,12 @@ public final class DistillConfig {
     /** Steps, learning rate and schedule, clipping, evaluation, the run's name and directory. */
     public DistillConfig train(TrainConfig v) { train = Objects.requireNonNull(v); return this; }
 
+    /** Changes the shared settings, starting from the current ones: {@code .train(t -> t.steps(100))}. */
+    public DistillConfig train(java.util.function.UnaryOperator<TrainConfig> change) {
+        train = Objects.requireNonNull(change.apply(train));
+        return this;
+    }
+
     public TrainConfig train() { return train; }
 
     /** The settings as a flat map, recorded in the run's config.json. */

@@ -207,6 +207,17 @@ class TrainingContractTest {
         whole.forEach((name, w) -> assertArrayEquals(w, accumulated.get(name), 2e-5f, c.name() + ": " + name));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("trainers")
+    void aSettingItCannotHonourIsRefusedByNameBeforeAnyStep(Case c) {
+        if (c instanceof Sft || c instanceof Distill) {
+            return; // the language-modelling trainers honour every TrainConfig setting
+        }
+        // preference and reward trainers score every held-out pair; PPO and GRPO have no held-out data
+        var e = assertThrows(IllegalArgumentException.class, () -> c.run(t -> t.steps(1).evalBatches(2), false));
+        assertTrue(e.getMessage().contains("cannot honour eval_batches=2"), c.name() + ": " + e.getMessage());
+    }
+
     @Test
     void configsAreImmutableSoARunCannotBeChangedUnderIt() {
         TrainConfig a = new TrainConfig().steps(10);
