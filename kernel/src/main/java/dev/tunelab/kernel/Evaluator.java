@@ -2,6 +2,7 @@ package dev.tunelab.kernel;
 
 import java.io.File;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,14 +54,27 @@ public final class Evaluator implements AutoCloseable {
         interrupted = false;
         control.takeStopped();
         Result result = Result.NONE;
-        for (Piece piece : snippets(code)) {
-            result = evalSnippet(piece.source(), start.plus(piece.line()));
-            if (interrupted || control.takeStopped()) throw interruptedError();
+        Map<DeclarationSnippet, SourceMap.Origin> waiting = new LinkedHashMap<>();
+        try {
+            for (Piece piece : snippets(code)) {
+                result = evalSnippet(piece.source(), start.plus(piece.line()), waiting);
+                if (interrupted || control.takeStopped()) throw interruptedError();
+            }
+        } finally {
+            // JShell keeps a declaration that refers to what does not exist yet; say so now, not at first
+            // use, unless a later line of the same cell declared it (methods calling each other)
+            waiting.forEach((declaration, origin) -> {
+                Snippet.Status status = shell.status(declaration);
+                if (status == Snippet.Status.RECOVERABLE_DEFINED || status == Snippet.Status.RECOVERABLE_NOT_DEFINED) {
+                    System.err.println(origin + ": note: " + waitsFor(declaration));
+                }
+            });
         }
         return result;
     }
 
-    private Result evalSnippet(String source, SourceMap.Origin origin) throws CellException {
+    private Result evalSnippet(String source, SourceMap.Origin origin, Map<DeclarationSnippet, SourceMap.Origin> waiting)
+            throws CellException {
         ExitGuard.take();
         List<SnippetEvent> events = shell.eval(source);
         for (SnippetEvent event : events) {
@@ -77,8 +91,7 @@ public final class Evaluator implements AutoCloseable {
             boolean recoverable = event.status() == Snippet.Status.RECOVERABLE_DEFINED
                     || event.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED;
             if (recoverable && snippet instanceof DeclarationSnippet declaration) {
-                // JShell keeps a declaration that refers to what does not exist yet; say so now, not at first use
-                System.err.println(origin + ": note: " + waitsFor(declaration));
+                waiting.put(declaration, origin);
             }
             Object value = ResultSlot.take();
             if (isExpression(snippet)) result = new Result(true, value);

@@ -104,6 +104,23 @@ class EvaluatorTest {
         assertEquals(9.0, evaluator.eval("area()", cell(43)).value());
     }
 
+    @Test void aNoteOnlyForNamesTheCellDoesNotDeclareLater() throws Exception {
+        var err = new java.io.ByteArrayOutputStream();
+        var saved = System.err;
+        System.setErr(new java.io.PrintStream(err, true));
+        try {
+            // methods calling each other in one cell: the first waits for the second only until the next line
+            evaluator.eval("int twice(int x) { return add(x, x); }\nint add(int a, int b) { return a + b; }", cell(44));
+            assertEquals("", err.toString());
+            evaluator.eval("int later() { return missing(); }", cell(45));
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals(6, evaluator.eval("twice(3)", cell(46)).value());
+        assertEquals("In[45], line 1: note: later() cannot be invoked until method missing() is declared",
+                err.toString().strip());
+    }
+
     @Test void cellMagicsKeepTheLineNumbersOfTheCell() {
         Cells cells = new Cells(evaluator, new MavenResolver(MavenResolver.defaultLocalRepo(), java.util.Set.of()));
         CellException e = assertThrows(CellException.class,

@@ -26,7 +26,6 @@ import java.util.stream.Stream;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import tech.tablesaw.api.DoubleColumn;
@@ -41,12 +40,8 @@ import tech.tablesaw.api.Table;
  * element, and charts titled with a run id or not titled at all. Each finding names the notebook,
  * the cell index (as in the .ipynb "cells" array) and the offending text.
  *
- * <p>The scanner itself is tested on every run. The scan of the committed notebooks runs only when
- * asked, until the notebooks are re-run with the library's {@code display} defaults:
- *
- * <pre>mvn -B -pl lib,kernel test -Dtest=NotebookPresentationTest -Dsurefire.failIfNoSpecifiedTests=false -Dtunelab.presentation=true</pre>
- *
- * After the re-run, delete the {@code @EnabledIfSystemProperty} line to make it part of every test run.
+ * <p>The scanner itself is tested on every run, and so are the committed notebooks: a notebook
+ * committed with outputs that break the standard fails the tests.
  */
 class NotebookPresentationTest {
     static final int MAX_SIGNIFICANT = 6;
@@ -78,8 +73,6 @@ class NotebookPresentationTest {
     }
 
     @Test
-    @EnabledIfSystemProperty(named = "tunelab.presentation", matches = "true",
-            disabledReason = "the committed notebooks predate the display defaults; run with -Dtunelab.presentation=true")
     void committedNotebooksArePresentable() throws IOException {
         List<Path> notebooks;
         try (Stream<Path> files = Files.list(NOTEBOOKS)) {

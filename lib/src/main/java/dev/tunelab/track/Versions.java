@@ -21,6 +21,7 @@ import java.util.Properties;
  *       version; DJL's jars carry no Implementation-Version).</li>
  *   <li>{@code engine}, {@code pytorch} (the native libtorch version loaded), {@code device}.</li>
  *   <li>{@code intra_op_threads}, {@code inter_op_threads}: the thread counts libtorch uses now.
+ *   <li>{@code cpu}: the CPU's model name, where the OS tells it (sampled numbers depend on it too).
  *       Reductions split their work by the intra-op count, so sums, and with them sampled tokens,
  *       can differ in the last bits between counts; {@code OMP_NUM_THREADS} sets it at start.</li>
  * </ul>
@@ -52,6 +53,7 @@ public final class Versions {
             v.put("engine", "unavailable: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
         }
         put(v, "cpu_cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        put(v, "cpu", cpuModel());
         return v;
     }
 
@@ -71,6 +73,24 @@ public final class Versions {
             // unreadable: fall through to the manifest
         }
         return Versions.class.getPackage().getImplementationVersion();
+    }
+
+    /**
+     * The CPU's model name (Linux's /proc/cpuinfo), or null where it cannot be read: matrix
+     * kernels round differently on different CPUs, so sampled numbers can differ between two
+     * machines even at the same seed and thread count.
+     */
+    static String cpuModel() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return null; // not Linux, or not readable: left out
+        }
+        return null;
     }
 
     private static void put(Map<String, String> v, String key, String value) {
