@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.tunelab.train.Batch;
 import java.util.Arrays;
 import java.util.List;
 
@@ -20,6 +21,7 @@ public final class CompletionBatch {
     private final List<long[]> completions;
     private final int length;
     private final int completionLength;
+    private Batch padded;
 
     private CompletionBatch(List<long[]> prompts, List<long[]> completions) {
         if (prompts.size() != completions.size()) {
@@ -77,23 +79,28 @@ public final class CompletionBatch {
 
     /** (B, T) int64 token ids; padding positions hold 0 (masked out). */
     public NDArray inputIds(NDManager m) {
-        long[] flat = new long[size() * length];
-        for (int b = 0; b < size(); b++) {
-            long[] p = prompts.get(b);
-            long[] c = completions.get(b);
-            System.arraycopy(p, 0, flat, b * length, p.length);
-            System.arraycopy(c, 0, flat, b * length + p.length, c.length);
-        }
-        return m.create(flat, new Shape(size(), length));
+        return padded().inputIds(m);
     }
 
     /** (B, T) int64: 1 for prompt and completion tokens, 0 for padding. */
     public NDArray attentionMask(NDManager m) {
-        long[] flat = new long[size() * length];
-        for (int b = 0; b < size(); b++) {
-            Arrays.fill(flat, b * length, b * length + prompts.get(b).length + completions.get(b).length, 1L);
+        return padded().attentionMask(m);
+    }
+
+    /** Each row's prompt then completion, right-padded as every batch is ({@link Batch#rightPadded}). */
+    private Batch padded() {
+        if (padded == null) {
+            List<long[]> rows = new java.util.ArrayList<>();
+            for (int b = 0; b < size(); b++) {
+                long[] p = prompts.get(b);
+                long[] c = completions.get(b);
+                long[] row = Arrays.copyOf(p, p.length + c.length);
+                System.arraycopy(c, 0, row, p.length, c.length);
+                rows.add(row);
+            }
+            padded = Batch.rightPadded(rows, null, 0);
         }
-        return m.create(flat, new Shape(size(), length));
+        return padded;
     }
 
     /** (B, C) in {@code dtype}: 1 where row b has a completion token j, 0 past its end. */
