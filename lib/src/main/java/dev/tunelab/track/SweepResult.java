@@ -56,11 +56,15 @@ public final class SweepResult implements Renderable {
                 .min(maximize ? byMetric.reversed() : byMetric);
     }
 
-    /** trial, run, each parameter, each metric, status; sorted best first. */
+    /**
+     * trial, run, each parameter, the objective, the other metrics in name order, status; sorted
+     * best first. Name order, not the trial's map order: {@code Map.of} iterates in an order that
+     * changes from one JVM to the next, and a re-run must print the same table.
+     */
     public Table table() {
         Set<String> metricNames = new LinkedHashSet<>();
         metricNames.add(metric);
-        outcomes.forEach(o -> metricNames.addAll(o.metrics().keySet()));
+        outcomes.forEach(o -> metricNames.addAll(new java.util.TreeSet<>(o.metrics().keySet())));
         List<Outcome> sorted = new ArrayList<>(outcomes);
         sorted.sort(Comparator.comparingDouble((Outcome o) -> rank(o)));
         Table t = Table.create(name + " (" + (maximize ? "max " : "min ") + metric + ")");
