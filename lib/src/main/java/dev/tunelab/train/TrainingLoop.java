@@ -12,6 +12,8 @@ import dev.tunelab.peft.PeftModel;
 import dev.tunelab.track.Run;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -302,7 +304,7 @@ public final class TrainingLoop {
         /** One optimizer update over the configured micro-batches, each weighing the same. */
         public Map<String, Double> update(MicroLoss loss) {
             double[] weights = new double[cfg.gradAccumulation()];
-            java.util.Arrays.fill(weights, 1);
+            Arrays.fill(weights, 1);
             return update(weights, loss);
         }
 
@@ -454,7 +456,7 @@ public final class TrainingLoop {
         }
 
         /** What an earlier, interrupted part of the run recorded in {@code best/}. */
-        static Best read(java.nio.file.Path root) throws IOException {
+        static Best read(Path root) throws IOException {
             return Checkpoints.best(root).map(b -> new Best(b.evalLoss(), b.step())).orElse(new Best());
         }
     }
