@@ -72,33 +72,9 @@ public final class SafeTensors {
      */
     public static Map<String, NDArray> loadAll(NDManager manager, Path fileOrDirectory)
             throws IOException {
-        if (!Files.isDirectory(fileOrDirectory)) {
-            if (!Files.exists(fileOrDirectory)) {
-                throw new NoSuchFileException(fileOrDirectory.toString());
-            }
-            try (SafeTensorsFile f = open(fileOrDirectory)) {
-                return f.loadAll(manager);
-            }
+        try (SafeTensorsCheckpoint checkpoint = SafeTensorsCheckpoint.open(fileOrDirectory)) {
+            return checkpoint.loadAll(manager);
         }
-        Path single = fileOrDirectory.resolve(MODEL_FILE);
-        if (Files.isRegularFile(single)) {
-            try (SafeTensorsFile f = open(single)) {
-                return f.loadAll(manager);
-            }
-        }
-        Path index = fileOrDirectory.resolve(INDEX_FILE);
-        if (Files.isRegularFile(index)) {
-            return loadSharded(manager, index);
-        }
-        List<String> pickles = pickleCheckpoints(fileOrDirectory);
-        if (!pickles.isEmpty()) {
-            throw new SafeTensorsFormatException(fileOrDirectory + ": has only PyTorch pickle weights (" + String.join(", ", pickles)
-                    + "); tunelab requires safetensors and never unpickles (loading a pickle can run any code it holds)."
-                    + " Convert once in Python: AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)");
-        }
-        throw new NoSuchFileException(
-                fileOrDirectory.toString(), null,
-                "directory has neither " + MODEL_FILE + " nor " + INDEX_FILE);
     }
 
     /** Files in {@code dir} that look like pickled PyTorch checkpoints (pytorch_model.bin, *.pt, *.pth, *.ckpt, *.pkl). */
@@ -154,65 +130,5 @@ public final class SafeTensors {
         // Shards live next to the index; refusing separators keeps paths inside the directory.
         return !s.isEmpty() && !s.equals(".") && !s.equals("..")
                 && s.indexOf('/') < 0 && s.indexOf('\\') < 0 && s.indexOf('\0') < 0;
-    }
-
-    private static Map<String, NDArray> loadSharded(NDManager manager, Path index)
-            throws IOException {
-        Map<String, String> weightMap = readIndex(index);
-        Path dir = index.getParent();
-        Map<String, List<String>> byShard = new LinkedHashMap<>();
-        weightMap.forEach((t, s) -> byShard.computeIfAbsent(s, k -> new ArrayList<>()).add(t));
-
-        // Check every shard and tensor before loading anything, so errors come fast and cheap.
-        List<SafeTensorsFile> files = new ArrayList<>();
-        try {
-            Map<String, String> foundIn = new LinkedHashMap<>();
-            for (Map.Entry<String, List<String>> e : byShard.entrySet()) {
-                Path shard = dir.resolve(e.getKey());
-                if (!Files.isRegularFile(shard)) {
-                    throw new SafeTensorsFormatException(
-                            index + ": shard '" + e.getKey() + "' named for tensor '"
-                                    + e.getValue().get(0) + "' does not exist in " + dir);
-                }
-                SafeTensorsFile f = open(shard);
-                files.add(f);
-                for (String t : e.getValue()) {
-                    if (!f.contains(t)) {
-                        throw new SafeTensorsFormatException(
-                                index + ": tensor '" + t + "' is mapped to shard '" + e.getKey()
-                                        + "' but that shard does not contain it");
-                    }
-                }
-                for (String t : f.names()) {
-                    String other = foundIn.putIfAbsent(t, e.getKey());
-                    if (other != null) {
-                        throw new SafeTensorsFormatException(
-                                index + ": tensor '" + t + "' appears in both shard '" + other
-                                        + "' and shard '" + e.getKey() + "'");
-                    }
-                    if (!weightMap.containsKey(t)) {
-                        throw new SafeTensorsFormatException(
-                                index + ": shard '" + e.getKey() + "' contains tensor '" + t
-                                        + "' which the weight_map does not list");
-                    }
-                }
-            }
-            Map<String, NDArray> out = new LinkedHashMap<>();
-            try {
-                for (SafeTensorsFile f : files) {
-                    for (String t : f.names()) {
-                        out.put(t, f.load(manager, t));
-                    }
-                }
-            } catch (IOException | RuntimeException e) {
-                out.values().forEach(NDArray::close);
-                throw e;
-            }
-            return out;
-        } finally {
-            for (SafeTensorsFile f : files) {
-                f.close();
-            }
-        }
     }
 }

@@ -1,7 +1,10 @@
 package dev.tunelab.io;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -156,22 +159,62 @@ public final class SafeTensorsFile implements AutoCloseable {
                                     + " (use toType after loading)"
                             : "; this dtype has no DJL equivalent"));
         }
+        return load(manager, i, target, CHUNK_BYTES);
+    }
+
+    /** Largest piece of a tensor converted at once: a Java buffer holds at most 2 GiB. */
+    static final long CHUNK_BYTES = 1L << 30;
+
+    /**
+     * Converts the tensor in pieces of whole rows of at most {@code chunkBytes} (in and out), so a
+     * tensor over 2 GiB (Qwen2.5-7B's 152,064 x 3,584 embedding in fp32) loads: the pieces are
+     * joined by PyTorch, whose tensors have no such limit.
+     */
+    NDArray load(NDManager manager, SafeTensorsInfo i, DataType target, long chunkBytes) throws IOException {
         long count = i.elementCount();
-        long outBytes = count * target.getNumOfBytes();
-        if (outBytes > Integer.MAX_VALUE - 8) {
-            throw new SafeTensorsFormatException(
-                    label + ": tensor '" + name + "' needs " + outBytes + " bytes as " + target
-                            + "; DJL arrays are limited to 2 GiB");
+        int bytesPerValue = Math.max(i.dtype().size(), target.getNumOfBytes());
+        if (count * bytesPerValue <= chunkBytes) {
+            NDArray array = rows(manager, i, target, 0, count);
+            array.setName(i.name());
+            return array;
         }
-        ByteBuffer in = map(i);
-        ByteBuffer out = ByteBuffer.allocateDirect((int) outBytes).order(ByteOrder.nativeOrder());
-        convert(in, src, out, target, (int) count);
+        long[] shape = i.shape();
+        long rowValues = count / shape[0];
+        long rowsPerChunk = chunkBytes / (rowValues * bytesPerValue);
+        if (shape.length < 2 || rowsPerChunk == 0) {
+            throw new SafeTensorsFormatException(label + ": tensor '" + i.name() + "' " + java.util.Arrays.toString(shape)
+                    + " has rows too large to load in pieces of " + chunkBytes + " bytes");
+        }
+        NDList pieces = new NDList();
+        try (NDManager scratch = manager.newSubManager()) {
+            for (long row = 0; row < shape[0]; row += rowsPerChunk) {
+                long n = Math.min(rowsPerChunk, shape[0] - row);
+                pieces.add(rows(scratch, i, target, row * rowValues, n * rowValues).reshape(withRows(shape, n)));
+            }
+            NDArray joined = NDArrays.concat(pieces, 0);
+            joined.attach(manager);
+            joined.setName(i.name());
+            return joined;
+        }
+    }
+
+    private static Shape withRows(long[] shape, long rows) {
+        long[] s = shape.clone();
+        s[0] = rows;
+        return new Shape(s);
+    }
+
+    /** Values [first, first + count) of a tensor, flattened, converted to {@code target}. */
+    private NDArray rows(NDManager manager, SafeTensorsInfo i, DataType target, long first, long count) throws IOException {
+        int srcSize = i.dtype().size();
+        ByteBuffer in = map(i, first * srcSize, count * srcSize);
+        ByteBuffer out = ByteBuffer.allocateDirect(Math.toIntExact(count * target.getNumOfBytes())).order(ByteOrder.nativeOrder());
+        convert(in, i.dtype(), out, target, (int) count);
         out.rewind();
         // The direct buffer is fresh, so the array may adopt it; never hand DJL the mapping itself:
         // PyTorch could write into a read-only mapping and crash the JVM.
-        NDArray array = manager.create(out, i.djlShape(), target);
-        array.setName(name);
-        return array;
+        Shape shape = first == 0 && count == i.elementCount() ? i.djlShape() : new Shape(count);
+        return manager.create(out, shape, target);
     }
 
     /** Loads every tensor with its default type, in header order. */
@@ -244,13 +287,17 @@ public final class SafeTensorsFile implements AutoCloseable {
     }
 
     private ByteBuffer map(SafeTensorsInfo i) throws IOException {
-        if (i.byteSize() > Integer.MAX_VALUE) {
+        return map(i, 0, i.byteSize());
+    }
+
+    /** Bytes [offset, offset + length) of a tensor's data; one mapping per piece keeps each below 2 GiB. */
+    private ByteBuffer map(SafeTensorsInfo i, long offset, long length) throws IOException {
+        if (length > Integer.MAX_VALUE) {
             throw new SafeTensorsFormatException(
                     label + ": tensor '" + i.name() + "' is " + i.byteSize()
-                            + " bytes, larger than one Java buffer (2 GiB)");
+                            + " bytes, larger than one Java buffer (2 GiB); load it as an array (in pieces)");
         }
-        // One mapping per tensor keeps every mapping below 2 GiB whatever the file size.
-        return channel.map(FileChannel.MapMode.READ_ONLY, header.dataStart + i.begin(), i.byteSize())
+        return channel.map(FileChannel.MapMode.READ_ONLY, header.dataStart + i.begin() + offset, length)
                 .order(ByteOrder.LITTLE_ENDIAN);
     }
 

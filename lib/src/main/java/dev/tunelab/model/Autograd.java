@@ -25,6 +25,19 @@ public final class Autograd {
         return like.getManager().full(new Shape(), (float) value, like.getDataType());
     }
 
+    /**
+     * {@code w} in {@code x}'s dtype: w itself when they agree, else a widened copy that belongs to
+     * x's manager (a step's scope), so a frozen fp16 weight costs its fp32 size only while in use.
+     */
+    public static NDArray like(NDArray w, NDArray x) {
+        if (w.getDataType() == x.getDataType()) {
+            return w;
+        }
+        NDArray cast = w.toType(x.getDataType(), false);
+        cast.attach(x.getManager());
+        return cast;
+    }
+
     public static <T> T noGrad(Supplier<T> body) {
         boolean was = JniUtils.isGradMode();
         JniUtils.setGradMode(false);

@@ -5,7 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.tunelab.io.SafeTensors;
+import dev.tunelab.io.SafeTensorsCheckpoint;
+import dev.tunelab.io.SafeTensorsInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,40 +34,60 @@ public final class LlamaModel extends Module implements AutoCloseable {
     private final LlamaConfig config;
     private final NDManager manager;
     private final DataType dtype;
+    private final WeightStorage storage;
     private final Rotary rotary;
     private PromptAdapter promptAdapter;
+    private boolean gradientCheckpointing;
+    private final LayerCheckpoints checkpoints = new LayerCheckpoints();
 
-    private LlamaModel(LlamaConfig config, NDManager manager, DataType dtype, Map<String, NDArray> weights) {
+    /** Where the constructor takes each weight from, in checkpoint order (a file reads it, create draws it). */
+    @FunctionalInterface
+    private interface TensorSource {
+        NDArray get(String name, DataType type) throws IOException;
+    }
+
+    private LlamaModel(LlamaConfig config, NDManager manager, DataType dtype, WeightStorage storage, TensorSource weights)
+            throws IOException {
         this.config = config;
         this.manager = manager;
         this.dtype = dtype;
+        this.storage = storage;
         this.rotary = new Rotary(manager, config, dtype);
+        DataType matrices = storage.matrixType(dtype);
 
         Module body = addChild("model", new Body());
-        body.addChild("embed_tokens", new Embedding(take(weights, "model.embed_tokens.weight")));
+        body.addChild("embed_tokens", new Embedding(weights.get("model.embed_tokens.weight", matrices), dtype));
         ModuleList<DecoderLayer> layers = body.addChild("layers", new ModuleList<>());
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "model.layers." + i + ".";
+            RMSNorm inputNorm = new RMSNorm(weights.get(p + "input_layernorm.weight", dtype), config.rmsNormEps());
             Attention attention = new Attention(
-                    dense(weights, p + "self_attn.q_proj", config.attentionBias()),
-                    dense(weights, p + "self_attn.k_proj", config.attentionBias()),
-                    dense(weights, p + "self_attn.v_proj", config.attentionBias()),
-                    dense(weights, p + "self_attn.o_proj", config.attentionOutputBias()),
+                    decoderLinear(weights, p + "self_attn.q_proj", config.attentionBias()),
+                    decoderLinear(weights, p + "self_attn.k_proj", config.attentionBias()),
+                    decoderLinear(weights, p + "self_attn.v_proj", config.attentionBias()),
+                    decoderLinear(weights, p + "self_attn.o_proj", config.attentionOutputBias()),
                     config, i);
+            RMSNorm postNorm = new RMSNorm(weights.get(p + "post_attention_layernorm.weight", dtype), config.rmsNormEps());
             Mlp mlp = new Mlp(
-                    dense(weights, p + "mlp.gate_proj", config.mlpBias()),
-                    dense(weights, p + "mlp.up_proj", config.mlpBias()),
-                    dense(weights, p + "mlp.down_proj", config.mlpBias()));
-            layers.add(new DecoderLayer(
-                    new RMSNorm(take(weights, p + "input_layernorm.weight"), config.rmsNormEps()),
-                    attention,
-                    new RMSNorm(take(weights, p + "post_attention_layernorm.weight"), config.rmsNormEps()),
-                    mlp));
+                    decoderLinear(weights, p + "mlp.gate_proj", config.mlpBias()),
+                    decoderLinear(weights, p + "mlp.up_proj", config.mlpBias()),
+                    decoderLinear(weights, p + "mlp.down_proj", config.mlpBias()));
+            layers.add(new DecoderLayer(inputNorm, attention, postNorm, mlp));
         }
-        body.addChild("norm", new RMSNorm(take(weights, "model.norm.weight"), config.rmsNormEps()));
+        body.addChild("norm", new RMSNorm(weights.get("model.norm.weight", dtype), config.rmsNormEps()));
         if (!config.tieWordEmbeddings()) {
-            addChild("lm_head", new Dense(take(weights, "lm_head.weight"), null));
+            addChild("lm_head", new Dense(weights.get("lm_head.weight", matrices), null));
         }
+        if (!storage.full()) {
+            freeze(); // a base kept smaller than the compute dtype is for adapters to train on
+        }
+    }
+
+    /** A decoder linear layer in its storage form: the weight in the matrix dtype (then quantized if asked), the bias fp32. */
+    private Linear decoderLinear(TensorSource weights, String name, boolean bias) throws IOException {
+        NDArray w = weights.get(name + ".weight", storage.decoderReadType(dtype));
+        Dense dense = new Dense(w, bias ? weights.get(name + ".bias", dtype) : null);
+        return storage.decoderLinear().store(dense, manager, dtype);
     }
 
     /** The container named "model" in Hugging Face checkpoints. */
@@ -78,59 +101,93 @@ public final class LlamaModel extends Module implements AutoCloseable {
     }
 
     public static LlamaModel create(LlamaConfig config, long seed, Device device, DataType dtype) {
-        MemoryEstimate.ofModel(config, dtype.getNumOfBytes()).requireFits(device);
+        return create(config, seed, device, dtype, WeightStorage.FP32);
+    }
+
+    /** As {@link #create(LlamaConfig, long)} with the weights kept in {@code storage} (fp16, NF4, ...) as they are drawn. */
+    public static LlamaModel create(LlamaConfig config, long seed, WeightStorage storage) {
+        return create(config, seed, ai.djl.engine.Engine.getInstance().defaultDevice(), DataType.FLOAT32, storage);
+    }
+
+    public static LlamaModel create(LlamaConfig config, long seed, Device device, DataType dtype, WeightStorage storage) {
+        MemoryEstimate.ofModel(config, storage, dtype).requireFits(device);
         NDManager manager = NDManager.newBaseManager(device);
         Random random = new Random(seed);
-        Map<String, NDArray> weights = new LinkedHashMap<>();
-        expectedShapes(config).forEach((name, shape) -> {
-            float[] v = new float[(int) shape.size()];
-            if (name.endsWith("norm.weight")) {
-                java.util.Arrays.fill(v, 1f);
-            } else if (!name.endsWith(".bias")) {
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = (float) (random.nextGaussian() * config.initializerRange());
+        Map<String, Shape> shapes = expectedShapes(config);
+        try {
+            return new LlamaModel(config, manager, dtype, storage, (name, type) -> {
+                Shape shape = shapes.get(name);
+                float[] v = new float[Math.toIntExact(shape.size())];
+                if (name.endsWith("norm.weight")) {
+                    java.util.Arrays.fill(v, 1f);
+                } else if (!name.endsWith(".bias")) {
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) (random.nextGaussian() * config.initializerRange());
+                    }
                 }
-            }
-            weights.put(name, manager.create(v, shape).toType(dtype, false));
-        });
-        return new LlamaModel(config, manager, dtype, weights);
+                NDArray drawn = manager.create(v, shape);
+                if (drawn.getDataType() == type) {
+                    return drawn; // (never close an array another aliases: its Java buffer holds the values)
+                }
+                try (drawn) {
+                    return drawn.toType(type, false);
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e instanceof IOException io ? new java.io.UncheckedIOException(io) : (RuntimeException) e;
+        }
     }
 
     /** Loads {@code config.json} and the safetensors weights (single file or sharded) of a directory. */
     public static LlamaModel load(Path dir) throws IOException {
-        return load(dir, ai.djl.engine.Engine.getInstance().defaultDevice(), DataType.FLOAT32);
+        return load(dir, WeightStorage.FP32);
+    }
+
+    /** As {@link #load(Path)}, each tensor converted to its {@code storage} form as it is read (fp16, NF4, ...). */
+    public static LlamaModel load(Path dir, WeightStorage storage) throws IOException {
+        return load(dir, ai.djl.engine.Engine.getInstance().defaultDevice(), DataType.FLOAT32, storage);
     }
 
     public static LlamaModel load(Path dir, Device device, DataType dtype) throws IOException {
+        return load(dir, device, dtype, WeightStorage.FP32);
+    }
+
+    /**
+     * Loads a model folder tensor by tensor: names and shapes are checked against config.json from
+     * the headers first, then each tensor is read, converted to its storage form and the file's
+     * copy dropped before the next, so the peak is the stored model plus one tensor.
+     */
+    public static LlamaModel load(Path dir, Device device, DataType dtype, WeightStorage storage) throws IOException {
         LlamaConfig config = LlamaConfig.load(dir.resolve("config.json"));
-        MemoryEstimate.ofModel(config, dtype.getNumOfBytes()).requireFits(device);
-        NDManager manager = NDManager.newBaseManager(device);
-        try {
-            Map<String, NDArray> loaded = SafeTensors.loadAll(manager, dir);
-            Map<String, Shape> expected = expectedShapes(config);
-            Map<String, NDArray> weights = new LinkedHashMap<>();
+        MemoryEstimate.ofModel(config, storage, dtype).requireFits(device);
+        try (SafeTensorsCheckpoint checkpoint = SafeTensorsCheckpoint.open(dir)) {
+            Map<String, SafeTensorsInfo> found = new LinkedHashMap<>(checkpoint.infos());
             Set<String> problems = new TreeSet<>();
-            for (var e : expected.entrySet()) {
-                NDArray w = loaded.remove(e.getKey());
-                if (w == null) {
-                    problems.add("missing tensor '" + e.getKey() + "' " + e.getValue());
-                } else if (!w.getShape().equals(e.getValue())) {
-                    problems.add("tensor '" + e.getKey() + "' has shape " + w.getShape() + ", config.json implies " + e.getValue());
-                } else {
-                    weights.put(e.getKey(), w.getDataType() == dtype ? w : w.toType(dtype, false));
+            expectedShapes(config).forEach((name, shape) -> {
+                SafeTensorsInfo info = found.remove(name);
+                if (info == null) {
+                    problems.add("missing tensor '" + name + "' " + shape);
+                } else if (!info.djlShape().equals(shape)) {
+                    problems.add("tensor '" + name + "' has shape " + info.djlShape() + ", config.json implies " + shape);
+                } else if (!info.dtype().isFloat()) {
+                    problems.add("tensor '" + name + "' has dtype " + info.dtype() + ", expected a float type");
                 }
-            }
+            });
             // Checkpoints of tied models sometimes still carry lm_head; buffers like inv_freq are recomputed.
-            loaded.keySet().removeIf(k -> k.endsWith("rotary_emb.inv_freq")
+            found.keySet().removeIf(k -> k.endsWith("rotary_emb.inv_freq")
                     || (config.tieWordEmbeddings() && k.equals("lm_head.weight")));
-            loaded.keySet().forEach(k -> problems.add("unexpected tensor '" + k + "'"));
+            found.keySet().forEach(k -> problems.add("unexpected tensor '" + k + "'"));
             if (!problems.isEmpty()) {
                 throw new IOException(dir + ": weights do not match config.json: " + String.join("; ", problems));
             }
-            return new LlamaModel(config, manager, dtype, weights);
-        } catch (IOException | RuntimeException e) {
-            manager.close();
-            throw e;
+            NDManager manager = NDManager.newBaseManager(device);
+            try {
+                return new LlamaModel(config, manager, dtype, storage, (name, type) -> checkpoint.load(manager, name, type));
+            } catch (IOException | RuntimeException e) {
+                manager.close();
+                throw e;
+            }
         }
     }
 
@@ -182,18 +239,6 @@ public final class LlamaModel extends Module implements AutoCloseable {
         if (bias) {
             s.put(name + ".bias", new Shape(out));
         }
-    }
-
-    private static NDArray take(Map<String, NDArray> weights, String name) {
-        NDArray w = weights.get(name);
-        if (w == null) {
-            throw new IllegalStateException("no weight " + name);
-        }
-        return w;
-    }
-
-    private static Dense dense(Map<String, NDArray> weights, String name, boolean bias) {
-        return new Dense(take(weights, name + ".weight"), bias ? take(weights, name + ".bias") : null);
     }
 
     // ---- forward ------------------------------------------------------------------------
@@ -288,8 +333,14 @@ public final class LlamaModel extends Module implements AutoCloseable {
             mask = m.zeros(new Shape(mask.getShape().get(0), 1, t, p), mask.getDataType()).concat(mask, 3);
         }
         ModuleList<DecoderLayer> layers = body().child("layers");
-        for (int i = 0; i < layers.size(); i++) {
-            x = layers.get(i).forward(x, cosSin[0], cosSin[1], mask, cache, prefixes == null ? null : prefixes[i]);
+        if (gradientCheckpointing && cache == null && JniUtils.isGradMode()) {
+            boolean xHasGraph = embedTokens().weight().trainable() || (promptAdapter != null && promptAdapter.prependsEmbeddings()
+                    && promptAdapter.namedParameters().values().stream().anyMatch(Parameter::trainable));
+            x = checkpoints.forward(layers, x, xHasGraph, cosSin[0], cosSin[1], mask, prefixes, isTraining());
+        } else {
+            for (int i = 0; i < layers.size(); i++) {
+                x = layers.get(i).forward(x, cosSin[0], cosSin[1], mask, cache, prefixes == null ? null : prefixes[i]);
+            }
         }
         return body().<RMSNorm>child("norm").forward(x);
     }
@@ -297,7 +348,7 @@ public final class LlamaModel extends Module implements AutoCloseable {
     /** hidden (B, T, hidden) -> logits (B, T, vocab). */
     public NDArray logits(NDArray hidden) {
         if (config.tieWordEmbeddings()) {
-            return ai.djl.nn.core.Linear.linear(hidden, embedTokens().weight().data(), null).head();
+            return ai.djl.nn.core.Linear.linear(hidden, Autograd.like(embedTokens().weight().data(), hidden), null).head();
         }
         return this.<Linear>child("lm_head").forward(hidden);
     }
@@ -323,6 +374,36 @@ public final class LlamaModel extends Module implements AutoCloseable {
             bias = bias.add(padding);
         }
         return bias;
+    }
+
+    // ---- gradient checkpointing ---------------------------------------------------------
+
+    /**
+     * Turns per-layer gradient checkpointing on or off ({@link LayerCheckpoints}): forward passes
+     * that record a graph then keep only each layer's input, and the trainer calls {@link
+     * #backwardThroughCheckpoints()} after back-propagating its loss. The training loop sets this
+     * from {@code TrainConfig.gradientCheckpointing}.
+     */
+    public void setGradientCheckpointing(boolean on) {
+        gradientCheckpointing = on;
+        checkpoints.clear();
+    }
+
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    /**
+     * Completes a backward pass through the layers that checkpointed forward passes skipped; call
+     * right after {@code backward(loss)} (a no-op when nothing was checkpointed).
+     */
+    public void backwardThroughCheckpoints() {
+        checkpoints.backward();
+    }
+
+    /** Forgets checkpointed passes whose loss will not be back-propagated. */
+    public void clearCheckpoints() {
+        checkpoints.clear();
     }
 
     // ---- prompt adapters ----------------------------------------------------------------
@@ -367,8 +448,14 @@ public final class LlamaModel extends Module implements AutoCloseable {
         return manager;
     }
 
+    /** The dtype the model computes in (fp32 on the CPU); stored weights may be smaller ({@link #storage()}). */
     public DataType dtype() {
         return dtype;
+    }
+
+    /** How the weights are kept: fp32 (trainable), or fp16 / quantized (a frozen base for adapters). */
+    public WeightStorage storage() {
+        return storage;
     }
 
     public Device device() {

@@ -1,6 +1,7 @@
 package dev.tunelab.model;
 
 import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.util.cuda.CudaUtils;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -39,6 +40,23 @@ public record MemoryEstimate(String what, long weights, long gradients, long opt
     }
 
     /**
+     * The weights of the model {@code config} describes kept in {@code storage} for a model computing
+     * in {@code computeType}: decoder linear weights at the storage's bits per value, embedding and
+     * LM head at the matrix dtype, norms (and the biases, not counted) in the compute dtype.
+     */
+    public static MemoryEstimate ofModel(LlamaConfig config, WeightStorage storage, DataType computeType) {
+        long computeBytes = computeType.getNumOfBytes();
+        long matrixBytes = storage.matrices() == null ? computeBytes : storage.matrices().getNumOfBytes();
+        long embeddings = (long) config.vocabSize() * config.hiddenSize() * (config.tieWordEmbeddings() ? 1 : 2);
+        long norms = (2L * config.numHiddenLayers() + 1) * config.hiddenSize();
+        long decoder = config.parameterCount() - embeddings - norms;
+        long bytes = embeddings * matrixBytes + norms * computeBytes
+                + (storage.matrices() == null ? decoder * computeBytes : (long) Math.ceil(decoder * storage.decoderBits() / 8));
+        return new MemoryEstimate("model (" + String.format(Locale.ROOT, "%,d", config.parameterCount()) + " parameters, "
+                + storage + ")", bytes, 0, 0, 0);
+    }
+
+    /**
      * Training with {@code trainable} of the model's parameters updated by AdamW, micro-batches of
      * {@code batchSize} rows of {@code length} tokens.
      */
@@ -50,6 +68,38 @@ public record MemoryEstimate(String what, long weights, long gradients, long opt
         long activationValues = perLayer * config.numHiddenLayers() + head;
         return new MemoryEstimate("training, micro-batches of " + batchSize + " x " + length + " tokens",
                 config.parameterCount() * bytesPerValue, 4 * trainable, 8 * trainable, 4 * activationValues);
+    }
+
+    /**
+     * Training an adapter (or, with fp32 storage, the whole model) on a base kept in {@code storage}:
+     * the stored weights; fp32 gradients and AdamW moments of the {@code trainable} parameters;
+     * the activations autograd keeps (as above, or with per-layer {@code checkpointing} each
+     * layer's input plus one layer's activations, the one being recomputed); and the weights a
+     * base stored smaller is widened to while in use: the embedding matrix for the LM head, and
+     * the decoder's linear weights, all of them without checkpointing (autograd keeps them for
+     * backward), one layer's with it.
+     */
+    public static MemoryEstimate ofTraining(LlamaConfig config, WeightStorage storage, DataType computeType, long trainable,
+            int batchSize, int length, boolean checkpointing) {
+        long computeBytes = computeType.getNumOfBytes();
+        long tokens = (long) batchSize * length;
+        long perLayer = tokens * (8L * config.hiddenSize() + 4L * config.intermediateSize())
+                + 3L * batchSize * config.numAttentionHeads() * (long) length * length;
+        long head = 3L * tokens * config.vocabSize();
+        long activationValues = (checkpointing
+                ? config.numHiddenLayers() * tokens * config.hiddenSize() + perLayer
+                : config.numHiddenLayers() * perLayer) + head;
+        long widened = 0;
+        if (!storage.full()) {
+            long layerWeights = (long) config.hiddenSize() * config.headDim() * (2L * config.numAttentionHeads() + 2L * config.numKeyValueHeads())
+                    + 3L * config.hiddenSize() * config.intermediateSize();
+            widened = computeBytes * ((long) config.vocabSize() * config.hiddenSize()
+                    + (checkpointing ? layerWeights : layerWeights * config.numHiddenLayers()));
+        }
+        return new MemoryEstimate("training on " + storage + " weights, micro-batches of " + batchSize + " x " + length
+                + " tokens" + (checkpointing ? ", checkpointing layers" : ""),
+                ofModel(config, storage, computeType).weights(), 4 * trainable, 8 * trainable,
+                computeBytes * activationValues + widened);
     }
 
     /**

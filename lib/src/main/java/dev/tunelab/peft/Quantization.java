@@ -4,6 +4,8 @@ import dev.tunelab.model.Dense;
 import dev.tunelab.model.Linear;
 import dev.tunelab.model.LlamaModel;
 import dev.tunelab.model.Module;
+import dev.tunelab.model.WeightStorage;
+import ai.djl.ndarray.types.DataType;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -28,6 +30,34 @@ public final class Quantization {
             }
         }
         return model;
+    }
+
+    /**
+     * A {@link WeightStorage} that quantizes each decoder linear layer as a checkpoint loads (the
+     * embedding and LM head in fp16): {@code LlamaModel.load(dir, Quantization.storage(NF4, true))}
+     * never holds the model in full precision, unlike loading and then {@link #quantize}.
+     */
+    public static WeightStorage storage(QuantFormat format, boolean doubleQuant) {
+        double bits = 8.0 * BlockQuantized.storageBytes(1L << 20, format, BlockQuantized.BLOCK, doubleQuant) / (1L << 20);
+        String name = format.name().toLowerCase(java.util.Locale.ROOT) + (doubleQuant ? "+dq" : "");
+        return new WeightStorage(name, DataType.FLOAT16, null, bits, (dense, manager, computeType) -> {
+            QuantizedLinear q = QuantizedLinear.of(dense, format, doubleQuant, manager, computeType);
+            dense.weight().data().close();
+            if (dense.bias() != null) {
+                dense.bias().data().close(); // the quantized layer holds its own copy
+            }
+            return q;
+        });
+    }
+
+    /** QLoRA's storage: NF4 with double quantization (Dettmers et al. 2023). */
+    public static WeightStorage nf4() {
+        return storage(QuantFormat.NF4, true);
+    }
+
+    /** 8-bit block absmax storage (LLM.int8-style weights without the outlier decomposition). */
+    public static WeightStorage int8() {
+        return storage(QuantFormat.INT8, false);
     }
 
     /** The dense linear layers QLoRA quantizes, by path. */

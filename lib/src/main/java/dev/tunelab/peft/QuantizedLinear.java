@@ -65,8 +65,13 @@ public final class QuantizedLinear extends Linear {
         }
     }
 
-    /** Quantizes a dense layer's weight (the bias stays in full precision). */
+    /** Quantizes a dense layer's weight (the bias stays in full precision), computing in the weight's dtype. */
     public static QuantizedLinear of(Dense dense, QuantFormat format, boolean doubleQuant, NDManager manager) {
+        return of(dense, format, doubleQuant, manager, dense.weight().data().getDataType());
+    }
+
+    /** As above, rebuilding the weight in {@code computeType} in forward (fp32 from an fp16-loaded weight). */
+    public static QuantizedLinear of(Dense dense, QuantFormat format, boolean doubleQuant, NDManager manager, DataType computeType) {
         NDArray w = dense.weight().data();
         float[] values;
         if (w.getDataType() == DataType.FLOAT32) {
@@ -81,7 +86,7 @@ public final class QuantizedLinear extends Linear {
         if (bias != null) {
             bias.attach(manager);
         }
-        return new QuantizedLinear(q, dense.outFeatures(), dense.inFeatures(), bias, manager, w.getDataType());
+        return new QuantizedLinear(q, dense.outFeatures(), dense.inFeatures(), bias, manager, computeType);
     }
 
     /** For a byte b: the code book values of its codes (high nibble first for 4-bit formats). */

@@ -47,6 +47,7 @@ public final class TrainConfig {
     private boolean resume = true;
     private boolean progress = true;
     private int stopAfter = -1;
+    private Boolean gradientCheckpointing; // null: on exactly when the base weights are stored smaller than fp32
 
     /** The defaults (sized for the tiny models). */
     public TrainConfig() {}
@@ -79,6 +80,7 @@ public final class TrainConfig {
         c.resume = resume;
         c.progress = progress;
         c.stopAfter = stopAfter;
+        c.gradientCheckpointing = gradientCheckpointing;
         return c;
     }
 
@@ -110,6 +112,13 @@ public final class TrainConfig {
     /** Save a checkpoint every N steps into {@link #checkpointDir(Path)} (0: only at the end). */
     public TrainConfig checkpointEvery(int v) { TrainConfig c = copy(); c.checkpointEvery = atLeast(0, v, "checkpointEvery"); return c; }
     public TrainConfig keepCheckpoints(int v) { TrainConfig c = copy(); c.keepCheckpoints = atLeast(1, v, "keepCheckpoints"); return c; }
+    /**
+     * Recompute each decoder layer in the backward pass instead of keeping its activations
+     * (about a third more compute, activations of one layer instead of all). Unset, it is on when
+     * the model's base is stored in fp16 or quantized (QLoRA), where it also keeps the widened
+     * weights from piling up for backward, and off otherwise.
+     */
+    public TrainConfig gradientCheckpointing(boolean v) { TrainConfig c = copy(); c.gradientCheckpointing = v; return c; }
     public TrainConfig seed(long v) { TrainConfig c = copy(); c.seed = v; return c; }
     /**
      * Where checkpoints go (null, the default, saves none): {@code step-N/} folders a run resumes
@@ -201,6 +210,8 @@ public final class TrainConfig {
     public boolean resume() { return resume; }
     public boolean progress() { return progress; }
     public int stopAfter() { return stopAfter; }
+    /** The checkpointing setting, or null when unset (the trainer decides from the model's storage). */
+    public Boolean gradientCheckpointing() { return gradientCheckpointing; }
 
     public LrSchedule lrSchedule() {
         return new LrSchedule(schedule, learningRate, warmup, steps, minLrRatio);
@@ -248,6 +259,7 @@ public final class TrainConfig {
         m.put("keep_checkpoints", keepCheckpoints);
         m.put("checkpoints", checkpointDir != null);
         m.put("stop_after", stopAfter);
+        m.put("gradient_checkpointing", gradientCheckpointing == null ? "auto" : gradientCheckpointing);
         m.put("seed", seed);
         return m;
     }

@@ -162,6 +162,13 @@ public final class TrainingLoop {
             throw new IllegalArgumentException(technique + ": the model has no trainable parameters"
                     + (adapter == null ? "" : " (the adapter's are frozen?)"));
         }
+        params.forEach((name, p) -> {
+            if (p.data().getDataType() != model.dtype()) {
+                throw new IllegalArgumentException(technique + ": parameter '" + name + "' is stored as " + p.data().getDataType()
+                        + " (the model was loaded with " + model.storage() + " weights) and AdamW trains " + model.dtype()
+                        + " parameters: load with WeightStorage.FP32 to train every weight, or attach an adapter");
+            }
+        });
         if (evaluation == null && cfg.evalEvery() > 0) {
             throw new IllegalArgumentException(technique + " cannot honour evalEvery=" + cfg.evalEvery()
                     + " without held-out data");
@@ -169,6 +176,8 @@ public final class TrainingLoop {
         Checkpointer checkpointer = cfg.checkpointDir() == null ? null
                 : new Checkpointer(cfg.checkpointDir(), model, adapter, params, cfg.keepCheckpoints());
         boolean wasTraining = model.isTraining();
+        boolean wasCheckpointing = model.gradientCheckpointing();
+        model.setGradientCheckpointing(checkpointing());
         Run run = null;
         try (AdamW optimizer = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay())) {
             // Resume from the newest complete checkpoint, if asked and there is one.
@@ -265,7 +274,13 @@ public final class TrainingLoop {
             throw e;
         } finally {
             model.train(wasTraining);
+            model.setGradientCheckpointing(wasCheckpointing);
         }
+    }
+
+    /** TrainConfig's setting, or by default on exactly when the base is stored smaller than the compute dtype. */
+    private boolean checkpointing() {
+        return cfg.gradientCheckpointing() != null ? cfg.gradientCheckpointing() : !model.storage().full();
     }
 
     /** What a trainer's step can do: take optimizer updates, count tokens, add to the summary. */
@@ -324,6 +339,7 @@ public final class TrainingLoop {
             for (int micro = 0; micro < microWeights.length; micro++) {
                 double share = microWeights[micro] / total;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    model.clearCheckpoints();
                     LossOutput out = loss.compute(micro, scope);
                     if (out == null) {
                         if (microWeights.length > 1) {
@@ -334,6 +350,7 @@ public final class TrainingLoop {
                     NDArray l = out.loss();
                     // one micro-batch: its loss as it is (no rounding from a factor of 1)
                     gc.backward(microWeights.length == 1 ? l : l.mul(Autograd.scalar(l, share)));
+                    model.backwardThroughCheckpoints(); // the layers a checkpointed forward ran without a graph
                     metrics.merge("loss", share * l.getFloat(), Double::sum);
                     out.metrics().forEach((k, v) -> metrics.merge(k, share * v, Double::sum));
                 }
@@ -362,6 +379,8 @@ public final class TrainingLoop {
         if (adapter != null) {
             config.put("adapter", adapter.configMap());
         }
+        config.put("weight_storage", model.storage().name());
+        config.put("gradient_checkpointing_effective", checkpointing());
         config.put("trainable_parameters", params.values().stream().mapToLong(Parameter::size).sum());
         config.put("total_parameters", model.parameterCount());
         if (fingerprint != null) {

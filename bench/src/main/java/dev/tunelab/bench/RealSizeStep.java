@@ -1,0 +1,95 @@
+package dev.tunelab.bench;
+
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tunelab.model.LlamaModel;
+import dev.tunelab.model.MemoryEstimate;
+import dev.tunelab.model.WeightStorage;
+import dev.tunelab.peft.Lora;
+import dev.tunelab.peft.LoraConfig;
+import dev.tunelab.peft.PeftModel;
+import dev.tunelab.peft.Quantization;
+import dev.tunelab.train.TokenWindows;
+import dev.tunelab.train.TrainConfig;
+import dev.tunelab.train.Trainer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One row of the real-size benchmark, in a process of its own so that its peak resident memory
+ * (VmHWM) is this row's alone: loads a model folder with a weight storage, optionally attaches LoRA
+ * r=16 to every linear layer, runs {@code steps} training steps of batch 1 x {@code seq} on random
+ * tokens through {@code Trainer.fit}, and prints one JSON line.
+ *
+ * <p>Usage: RealSizeStep DIR full|lora fp32|fp16|nf4 on|off STEPS SEQ
+ */
+public final class RealSizeStep {
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        boolean lora = args[1].equals("lora");
+        WeightStorage storage = switch (args[2]) {
+            case "fp32" -> WeightStorage.FP32;
+            case "fp16" -> WeightStorage.FP16;
+            case "nf4" -> Quantization.nf4();
+            default -> throw new IllegalArgumentException("storage: fp32, fp16 or nf4, got " + args[2]);
+        };
+        boolean checkpointing = args[3].equals("on");
+        int steps = Integer.parseInt(args[4]);
+        int seq = Integer.parseInt(args[5]);
+
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("runtime_rss", ProcessMemory.residentBytes()); // JVM + libtorch before any weight
+        long t0 = System.nanoTime();
+        LlamaModel model = LlamaModel.load(dir, storage);
+        row.put("load_s", (System.nanoTime() - t0) / 1e9);
+        row.put("load_peak_rss", PeakMemory.highWaterBytes());
+        row.put("loaded_rss", ProcessMemory.residentBytes());
+        PeftModel peft = lora ? Lora.apply(model, LoraConfig.builder().r(16).alpha(32).targetModules(LoraConfig.ALL_LINEAR).build()) : null;
+        long trainable = model.trainableParameterCount();
+        row.put("trainable", trainable);
+        MemoryEstimate estimate = MemoryEstimate.ofTraining(model.config(), storage, DataType.FLOAT32, trainable, 1, seq, checkpointing);
+        row.put("estimate", estimate.total());
+        row.put("estimate_text", estimate.toString());
+
+        long[] tokens = TrainingBench.randomTokens(model.config().vocabSize(), 7);
+        StepClock clock = new StepClock(new TokenWindows(tokens, 1, seq, 7), steps, Set.of());
+        TrainConfig cfg = new TrainConfig().steps(steps).learningRate(1e-4).runsDir(null).progress(false).logEvery(1)
+                .gradientCheckpointing(checkpointing);
+        var result = peft != null ? Trainer.fit(peft, clock, null, cfg) : Trainer.fit(model, clock, null, cfg);
+        long end = System.nanoTime();
+        double[] seconds = new double[steps];
+        for (int s = 0; s < steps; s++) {
+            seconds[s] = ((s + 1 < steps ? clock.startNanos(s + 1) : end) - clock.startNanos(s)) / 1e9;
+        }
+        // the first step warms up (allocator, lazy initialisation): time the others
+        double[] timed = steps > 1 ? Arrays.copyOfRange(seconds, 1, steps) : seconds;
+        Arrays.sort(timed);
+        double step = timed[timed.length / 2];
+        row.put("step_seconds", seconds);
+        row.put("step_s", step);
+        row.put("tokens_per_s", seq / step);
+        row.put("peak_rss", PeakMemory.highWaterBytes());
+        row.put("loss", result.metrics().get("loss"));
+        row.put("parameters", model.config().parameterCount());
+        System.out.println(new ObjectMapper().writeValueAsString(row));
+        model.close();
+    }
+
+    /** VmHWM of /proc/self/status: the most resident memory this process has had. */
+    static final class PeakMemory {
+        static long highWaterBytes() throws java.io.IOException {
+            List<String> lines = Files.readAllLines(Path.of("/proc/self/status"));
+            for (String line : lines) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) * 1024; // proc(5): kB
+                }
+            }
+            throw new IllegalStateException("/proc/self/status has no VmHWM line");
+        }
+    }
+}
