@@ -171,7 +171,7 @@ public final class Distiller {
         Set<Long> eos = new LinkedHashSet<>();
         student.config().eosTokenIds().forEach(id -> eos.add((long) id));
         student.train(false); // sample without dropout
-        List<Generation> out = new Generator(student, eos, student.config().padTokenId(), null)
+        List<Generation> out = new Generator(student, eos, student.config().paddingId(), null)
                 .generate(prompts, cfg.onPolicySampling.seed(seed));
         List<long[]> ids = new ArrayList<>();
         List<long[]> labels = new ArrayList<>();
@@ -187,6 +187,6 @@ public final class Distiller {
             ids.add(row);
             labels.add(lab);
         }
-        return Batch.rightPadded(ids, labels, student.config().padTokenId());
+        return Batch.rightPadded(ids, labels, student.config().paddingId());
     }
 }

@@ -110,6 +110,14 @@ public record LlamaConfig(
     }
 
     /**
+     * The id that fills padded positions: pad_token_id, or the first end token where config.json
+     * names none (Llama 3 and Qwen2.5 ship without one); padding is masked, so any real id does.
+     */
+    public int paddingId() {
+        return padTokenId >= 0 ? padTokenId : Math.max(eosTokenId(), 0);
+    }
+
+    /**
      * The sliding window of a layer: 0 when it attends to every earlier key, else w (keys j with
      * i - w < j <= i). Qwen2 slides from layer max_window_layers on (configuration_qwen2.py's
      * layer_types); Mistral in every layer.
