@@ -62,7 +62,7 @@ public record LlamaConfig(
     private static final Set<String> MODEL_TYPES = Set.of("llama", "mistral", "qwen2");
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Written next to config.json by save_pretrained; generation reads its eos_token_id. */
-    public static final String GENERATION_CONFIG = "generation_config.json";
+    private static final String GENERATION_CONFIG = "generation_config.json";
 
     public LlamaConfig {
         require(MODEL_TYPES.contains(modelType), "model_type", "one of " + MODEL_TYPES);
