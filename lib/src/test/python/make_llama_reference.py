@@ -1,20 +1,30 @@
 #!/usr/bin/python3
-"""Independent reference for a Hugging Face LlamaForCausalLM forward pass, and the fixtures the Java tests read.
+"""Independent reference for the Hugging Face Llama-family forward pass (LlamaForCausalLM, MistralForCausalLM,
+Qwen2ForCausalLM), and the fixtures the Java tests read.
 
 Regenerate (from the repository root; needs only PyTorch and NumPy, e.g. Debian's python3-torch):
 
     /usr/bin/python3 lib/src/test/python/make_llama_reference.py
 
 It writes, for each fixture below, lib/src/test/resources/reference/<name>/ with
-  config.json         a Hugging Face Llama config (LlamaForCausalLM)
+  config.json         a Hugging Face config (LlamaForCausalLM, MistralForCausalLM or Qwen2ForCausalLM)
+  generation_config.json   only where a fixture lists end tokens there (llama3-tied-eos)
   model.safetensors   fp32 weights under Hugging Face parameter names, written by hand (no safetensors package)
   reference.json      inputs and expected outputs (schema in write_reference below)
 
 The forward pass is written from the formulas in transformers' models/llama/modeling_llama.py
 (LlamaRMSNorm, LlamaRotaryEmbedding, rotate_half/apply_rotary_pos_emb, repeat_kv, LlamaAttention,
 LlamaMLP, LlamaForCausalLM) and modeling_rope_utils.py (_compute_default_rope_parameters,
-_compute_llama3_parameters), and loss_utils.py (ForCausalLMLoss). It is computed in float64 from fp32
-weights so that the expected values carry no float32 rounding of their own.
+_compute_llama3_parameters), and loss_utils.py (ForCausalLMLoss). What the other families change:
+  Mistral (models/mistral/modeling_mistral.py, configuration_mistral.py): no biases anywhere; every layer
+    attends through the sliding window, query i seeing keys i - sliding_window < j <= i (masking_utils.py,
+    causal_mask_function and sliding_window_overlay; indices are cache positions, padding included).
+  Qwen2 (models/qwen2/modeling_qwen2.py, configuration_qwen2.py): q/k/v projections with biases, o_proj and
+    the MLP without; the sliding window only when use_sliding_window is true, and then only in layers
+    i >= max_window_layers (layer_types).
+It is computed in float64 from fp32 weights so that the expected values carry no float32 rounding of their own.
+
+Run with fixture names as arguments to rewrite only those.
 
 Conventions of the inputs: batch of 2; row 0 has no padding; row 1 is RIGHT-padded with pad_token_id;
 position ids are 0..T-1 for both rows (what transformers uses when no position_ids are given).
@@ -61,12 +71,80 @@ FIXTURES = [
                      rms_norm_eps=1e-5, rope_theta=500000.0, rope_scaling=None,
                      max_position_embeddings=64, tie_word_embeddings=False,
                      attention_bias=False, mlp_bias=True)),
+    # Llama 3.x as Llama-3.2-1B-Instruct ships it: llama3 rope scaling, rope_theta 500000, GQA, tied
+    # embeddings, and several end tokens: config.json lists [EOS, a] and generation_config.json
+    # [EOS, b], where b is a greedy token that comes before a (see eos_ids_from_greedy).
+    dict(name="llama3-tied-eos", seed=3133, branch_std=1.0, eos_from_greedy=True,
+         config=dict(model_type="llama", vocab_size=79, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                     num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                     rms_norm_eps=1e-5, rope_theta=500000.0,
+                     rope_scaling=dict(rope_type="llama3", factor=32.0, low_freq_factor=1.0,
+                                       high_freq_factor=4.0, original_max_position_embeddings=64),
+                     max_position_embeddings=128, tie_word_embeddings=True,
+                     attention_bias=False, mlp_bias=False)),
+    # Qwen2.5 as shipped: q/k/v biases, no o_proj bias, tied, rope_theta 1e6, eps 1e-6, no head_dim field,
+    # use_sliding_window false. Its sliding_window (4) is smaller than the sequence and max_window_layers
+    # (1) leaves layer 1 to slide, so honouring either while the switch is off would show in the logits.
+    dict(name="qwen2-bias-tied", seed=2528, branch_std=0.7,
+         config=dict(model_type="qwen2", vocab_size=83, hidden_size=48, intermediate_size=72, num_hidden_layers=2,
+                     num_attention_heads=6, num_key_value_heads=2,
+                     rms_norm_eps=1e-6, rope_theta=1000000.0, rope_scaling=None,
+                     max_position_embeddings=64, tie_word_embeddings=True,
+                     use_sliding_window=False, sliding_window=4, max_window_layers=1, use_mrope=False)),
+    # Qwen2 with use_sliding_window true: layer 0 (< max_window_layers) attends fully, layer 1 through a
+    # window of 5.
+    dict(name="qwen2-sliding-layers", seed=2626,
+         config=dict(model_type="qwen2", vocab_size=67, hidden_size=32, intermediate_size=56, num_hidden_layers=2,
+                     num_attention_heads=4, num_key_value_heads=2,
+                     rms_norm_eps=1e-6, rope_theta=10000.0, rope_scaling=None,
+                     max_position_embeddings=64, tie_word_embeddings=False,
+                     use_sliding_window=True, sliding_window=5, max_window_layers=1, use_mrope=False)),
+    # Mistral: no biases, GQA (4 query heads, 2 kv heads), head_dim null (hidden_size / heads = 12),
+    # a sliding window of 5 in every layer: shorter than the 12-token batch and the 22-token greedy
+    # sequence, so the window shapes the logits, the loss and every greedy step past the fifth token.
+    dict(name="mistral-sliding-gqa", seed=7777, step_logits=True,
+         config=dict(model_type="mistral", vocab_size=91, hidden_size=48, intermediate_size=80, num_hidden_layers=2,
+                     num_attention_heads=4, num_key_value_heads=2, head_dim=None,
+                     rms_norm_eps=1e-5, rope_theta=1000000.0,
+                     max_position_embeddings=64, tie_word_embeddings=False, sliding_window=5)),
 ]
 
 BOS, EOS, PAD = 1, 2, 0
 T = 12            # sequence length of the batch
 ROW1_LEN = 8      # real tokens in row 1; the rest is right padding
 GREEDY_NEW = 10
+
+
+# ---------------------------------------------------------------- families
+
+def model_type(cfg):
+    return cfg.get("model_type", "llama")
+
+
+def head_dim(cfg):
+    # LlamaConfig/MistralConfig: head_dim, or hidden_size // num_attention_heads when null; Qwen2Attention:
+    # getattr(config, "head_dim", hidden_size // num_attention_heads)
+    return cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+
+
+def biases(cfg):
+    """(q/k/v bias, o_proj bias, MLP bias) as each family's modeling file builds its nn.Linear layers."""
+    t = model_type(cfg)
+    if t == "qwen2":
+        return True, False, False            # Qwen2Attention: bias=True for q/k/v, False for o; Qwen2MLP: False
+    if t == "mistral":
+        return False, False, False           # MistralAttention and MistralMLP: bias=False
+    return cfg["attention_bias"], cfg["attention_bias"], cfg["mlp_bias"]
+
+
+def layer_window(cfg, layer):
+    """The sliding window of a layer, or None for full causal attention."""
+    t = model_type(cfg)
+    if t == "mistral":
+        return cfg.get("sliding_window")      # MistralAttention: config.sliding_window in every layer
+    if t == "qwen2" and cfg.get("use_sliding_window") and layer >= cfg["max_window_layers"]:
+        return cfg["sliding_window"]          # Qwen2Config.layer_types: "sliding_attention" from max_window_layers on
+    return None
 
 
 # ---------------------------------------------------------------- weights
@@ -84,7 +162,8 @@ def make_weights(cfg, seed, branch_std=0.1):
         return (1.0 + 0.2 * torch.randn(n, generator=g, dtype=torch.float64)).float()
 
     h, i, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
-    nh, nkv, hd = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    nh, nkv, hd = cfg["num_attention_heads"], cfg["num_key_value_heads"], head_dim(cfg)
+    qkv_bias, o_bias, mlp_bias = biases(cfg)
     # Untied: large embeddings so the residual stream is not dominated by the first layer's output.
     # Tied: the embedding is also the output head, where 0.5 would give near one-hot softmaxes.
     w = {"model.embed_tokens.weight": randn(v, h, std=0.15 if cfg["tie_word_embeddings"] else 0.5)}
@@ -97,15 +176,16 @@ def make_weights(cfg, seed, branch_std=0.1):
         w[p + "self_attn.k_proj.weight"] = randn(nkv * hd, h, std=0.1)
         w[p + "self_attn.v_proj.weight"] = randn(nkv * hd, h, std=branch_std)
         w[p + "self_attn.o_proj.weight"] = randn(h, nh * hd, std=branch_std)
-        if cfg["attention_bias"]:
+        if qkv_bias:
             w[p + "self_attn.q_proj.bias"] = randn(nh * hd, std=0.1)
             w[p + "self_attn.k_proj.bias"] = randn(nkv * hd, std=0.1)
             w[p + "self_attn.v_proj.bias"] = randn(nkv * hd, std=0.1)
+        if o_bias:
             w[p + "self_attn.o_proj.bias"] = randn(h, std=0.1)
         w[p + "mlp.gate_proj.weight"] = randn(i, h, std=0.1)
         w[p + "mlp.up_proj.weight"] = randn(i, h, std=branch_std)
         w[p + "mlp.down_proj.weight"] = randn(h, i, std=branch_std)
-        if cfg["mlp_bias"]:
+        if mlp_bias:
             w[p + "mlp.gate_proj.bias"] = randn(i, std=0.1)
             w[p + "mlp.up_proj.bias"] = randn(i, std=0.1)
             w[p + "mlp.down_proj.bias"] = randn(h, std=0.1)
@@ -160,7 +240,7 @@ def read_safetensors(path):
 
 def default_inv_freq(cfg):
     # _compute_default_rope_parameters: 1 / theta^(arange(0, d, 2) / d)
-    d = cfg["head_dim"]
+    d = head_dim(cfg)
     return 1.0 / (cfg["rope_theta"] ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
 
 
@@ -215,11 +295,11 @@ def repeat_kv(x, n_rep):
     return x[:, :, None, :, :].expand(b, nkv, n_rep, t, d).reshape(b, nkv * n_rep, t, d)
 
 
-def forward(cfg, w32, input_ids, attention_mask):
-    """Logits [B, T, V] in float64."""
+def forward(cfg, w32, input_ids, attention_mask, windows=True):
+    """Logits [B, T, V] in float64. windows=False drops every sliding window (for the self-checks)."""
     w = {k: v.double() for k, v in w32.items()}
     B, Tn = input_ids.shape
-    h, nh, nkv, hd = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    h, nh, nkv, hd = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], head_dim(cfg)
     eps = cfg["rms_norm_eps"]
 
     # LlamaRotaryEmbedding: freqs = positions x inv_freq; emb = cat(freqs, freqs)
@@ -231,6 +311,9 @@ def forward(cfg, w32, input_ids, attention_mask):
     # causal mask AND key-padding mask; True = may attend
     causal = torch.tril(torch.ones(Tn, Tn, dtype=torch.bool))
     allowed = causal[None, None] & attention_mask.bool()[:, None, None, :]   # [B, 1, Tq, Tk]
+    # sliding window: query i also needs key j > i - window (indices 0..T-1 are the cache positions here)
+    idx = torch.arange(Tn)
+    distance = idx[:, None] - idx[None, :]                                    # i - j
 
     x = w["model.embed_tokens.weight"][input_ids]
     for l in range(cfg["num_hidden_layers"]):
@@ -244,7 +327,11 @@ def forward(cfg, w32, input_ids, attention_mask):
         k = k * cos + rotate_half(k) * sin
         k, v = repeat_kv(k, nh // nkv), repeat_kv(v, nh // nkv)
         scores = (q @ k.transpose(-1, -2)) * (hd ** -0.5)
-        scores = scores.masked_fill(~allowed, float("-inf"))
+        window = layer_window(cfg, l) if windows else None
+        layer_allowed = allowed if window is None else allowed & (distance < window)[None, None]
+        # A finite fill, like transformers' torch.finfo(dtype).min: a padded query whose window holds only
+        # padding averages those keys instead of making NaNs that 0 * NaN would carry to real tokens.
+        scores = scores.masked_fill(~layer_allowed, -1e300)
         probs = torch.softmax(scores, dim=-1)
         attn = (probs @ v).transpose(1, 2).reshape(B, Tn, nh * hd)
         x = res + linear(attn, w, p + "self_attn.o_proj")
@@ -271,38 +358,56 @@ def causal_lm_loss(logits, labels):
 
 
 def greedy(cfg, w, prompt, n):
-    """Argmax decoding without a cache: the whole sequence is recomputed at every step."""
+    """Argmax decoding without a cache: the whole sequence is recomputed at every step.
+    Returns the tokens and each step's last-position logits [n, V]."""
     seq = list(prompt)
     out = []
+    steps = []
     for _ in range(n):
         ids = torch.tensor([seq])
         logits = forward(cfg, w, ids, torch.ones_like(ids))
+        steps.append(logits[0, -1])
         nxt = int(torch.argmax(logits[0, -1]).item())
         # float32 implementations must not be able to flip the argmax
         top2 = torch.topk(logits[0, -1], 2).values
         assert (top2[0] - top2[1]).item() > 1e-3, f"near tie at greedy step {len(out)}: {top2}"
         out.append(nxt)
         seq.append(nxt)
-    return out
+    return out, torch.stack(steps)
+
+
+def eos_ids_from_greedy(gen):
+    """End tokens for llama3-tied-eos: b, the first greedy token (from step 2 on) not seen before it, for
+    generation_config.json; a, the next such token after b, for config.json. Generation that reads both
+    files stops before b; one that read only config.json would go on to a."""
+    fresh = [k for k in range(2, len(gen))
+             if gen[k] not in gen[:k] and gen[k] > EOS and EOS not in gen[:k]]
+    assert len(fresh) >= 2, f"greedy tokens too repetitive for the eos fixture: {gen}"
+    k1, k2 = fresh[0], fresh[1]
+    return [EOS, gen[k2]], [EOS, gen[k1]], k1, k2
 
 
 # ---------------------------------------------------------------- fixtures
 
-def hf_config(cfg):
+ARCHITECTURES = {"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM"}
+
+
+def hf_config(cfg, eos=EOS):
     c = {
-        "architectures": ["LlamaForCausalLM"],
+        "architectures": [ARCHITECTURES[model_type(cfg)]],
         "model_type": "llama",
         "hidden_act": "silu",
         "initializer_range": 0.02,
         "attention_dropout": 0.0,
-        "pretraining_tp": 1,
         "use_cache": True,
         "bos_token_id": BOS,
-        "eos_token_id": EOS,
+        "eos_token_id": eos,
         "pad_token_id": PAD,
         "torch_dtype": "float32",
         "transformers_version": "4.46.0",
     }
+    if model_type(cfg) == "llama":
+        c["pretraining_tp"] = 1
     c.update(cfg)
     return dict(sorted(c.items()))
 
@@ -348,6 +453,17 @@ def self_checks(cfg, w, ids, mask, logits, labels, loss):
     assert abs(ref.item() - loss.item()) < 1e-12, (ref, loss)
     # the logits are not degenerate (a wrong model must show)
     assert logits.std() > 0.2, logits.std()
+    # a sliding window, where one applies, changes the logits from its first blocked key on and not before
+    windows = [layer_window(cfg, l) for l in range(cfg["num_hidden_layers"])]
+    if any(windows):
+        full = forward(cfg, w, ids, mask, windows=False)
+        first = min(x for x in windows if x)
+        assert torch.allclose(full[:, :first], logits[:, :first], rtol=0, atol=1e-10), "window hides too much"
+        assert (full[0, first:] - logits[0, first:]).abs().max() > 1e-2, "the window changes nothing"
+    # Qwen2 with use_sliding_window false: turning it on would change the logits, so the fixture tells
+    if model_type(cfg) == "qwen2" and not cfg.get("use_sliding_window"):
+        on = dict(cfg, use_sliding_window=True)
+        assert (forward(on, w, ids, mask)[0] - logits[0]).abs().max() > 1e-2, "sliding_window would not matter"
 
 
 def write_fixture(fx):
@@ -360,22 +476,37 @@ def write_fixture(fx):
     back = read_safetensors(st)
     assert sorted(back) == sorted(w) and all(torch.equal(back[k], w[k]) for k in w)
 
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(hf_config(cfg), f, indent=2)
-        f.write("\n")
-
     ids, mask, labels = make_inputs(cfg, fx["seed"])
     logits = forward(cfg, w, ids, mask)
     loss = causal_lm_loss(logits, labels)
     self_checks(cfg, w, ids, mask, logits, labels, loss)
     prompt = ids[0].tolist()
-    gen = greedy(cfg, w, prompt, GREEDY_NEW)
-    write_reference(out, name, cfg, ids, mask, labels, logits, loss, prompt, gen)
+    gen, step_logits = greedy(cfg, w, prompt, GREEDY_NEW)
+    extra = {}
+    eos = EOS
+    if fx.get("eos_from_greedy"):
+        eos, gen_eos, k1, k2 = eos_ids_from_greedy(gen)
+        with open(os.path.join(out, "generation_config.json"), "w") as f:
+            # the shape of Llama-3.2-1B-Instruct's generation_config.json
+            json.dump({"bos_token_id": BOS, "do_sample": True, "eos_token_id": gen_eos, "temperature": 0.6,
+                       "top_p": 0.9, "transformers_version": "4.46.0"}, f, indent=2)
+            f.write("\n")
+        extra["eos_config_json"] = eos
+        extra["eos_generation_config_json"] = gen_eos
+        extra["greedy_until_eos"] = gen[:k1]          # stops at generation_config.json's b
+        extra["greedy_until_config_eos"] = gen[:k2]   # what config.json's ids alone would give
+    if fx.get("step_logits"):
+        # logits of each greedy step's last position: what cached generation must reproduce
+        extra["greedy_step_logits"] = [float(f"{x:.9g}") for x in step_logits.float().reshape(-1).tolist()]
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(hf_config(cfg, eos), f, indent=2)
+        f.write("\n")
+    write_reference(out, name, cfg, ids, mask, labels, logits, loss, prompt, gen, extra)
     size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
     print(f"{name}: loss={loss.item():.6f} greedy={gen} ({size} bytes)")
 
 
-def write_reference(out, name, cfg, ids, mask, labels, logits, loss, prompt, gen):
+def write_reference(out, name, cfg, ids, mask, labels, logits, loss, prompt, gen, extra):
     """reference.json schema:
       fixture          name of the fixture
       torch_version    torch.__version__ of the run that wrote it
@@ -390,6 +521,12 @@ def write_reference(out, name, cfg, ids, mask, labels, logits, loss, prompt, gen
       greedy_prompt    the prompt for greedy decoding (row 0 of input_ids)
       greedy           the 10 next tokens by argmax decoding, no cache, no EOS stop
       rope_inv_freq    head_dim/2 inverse frequencies after rope_scaling (for debugging)
+    and, where a fixture has them:
+      greedy_step_logits          GREEDY_NEW*V floats: step k's logits at the last position of prompt + greedy[:k]
+      eos_config_json             config.json's eos_token_id list
+      eos_generation_config_json  generation_config.json's eos_token_id list
+      greedy_until_eos            the greedy tokens before the first id of either list
+      greedy_until_config_eos     the greedy tokens before the first id of config.json's list
     """
     ref = {
         "fixture": name,
@@ -407,6 +544,7 @@ def write_reference(out, name, cfg, ids, mask, labels, logits, loss, prompt, gen
         "greedy": gen,
         "rope_inv_freq": inv_freq_for(cfg).tolist(),
     }
+    ref.update(extra)
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))
         f.write("\n")
@@ -414,8 +552,12 @@ def write_reference(out, name, cfg, ids, mask, labels, logits, loss, prompt, gen
 
 def main():
     torch.set_num_threads(1)
+    wanted = set(sys.argv[1:])
+    unknown = wanted - {fx["name"] for fx in FIXTURES}
+    assert not unknown, f"no fixture {sorted(unknown)}"
     for fx in FIXTURES:
-        write_fixture(fx)
+        if not wanted or fx["name"] in wanted:
+            write_fixture(fx)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A model with its tokenizer: what {@link Models#load} returns and what a notebook works with.
@@ -43,11 +45,28 @@ public final class LanguageModel implements AutoCloseable {
         return generator().generate(ids, config);
     }
 
-    /** A generator for token ids that stops at this tokenizer's EOS and decodes with it. */
+    /** A generator for token ids that stops at every end token ({@link #endTokens}) and decodes with this tokenizer. */
     public Generator generator() {
-        long eos = tokenizer.eosId().orElse(model.config().eosTokenId());
-        long pad = tokenizer.padId().orElse(eos);
+        return generator(model, tokenizer);
+    }
+
+    /** As {@link #generator()} for a model and tokenizer not (yet) held together. */
+    public static Generator generator(LlamaModel model, Tokenizer tokenizer) {
+        Set<Long> eos = endTokens(model, tokenizer);
+        long pad = tokenizer.padId().orElse(eos.isEmpty() ? 0 : eos.iterator().next());
         return new Generator(model, eos, pad, ids -> tokenizer.decode(ids, true));
+    }
+
+    /**
+     * The tokens that end a generation: the tokenizer's EOS, then every eos_token_id of the model's
+     * config.json and generation_config.json (Llama 3 Instruct ends turns with 128009 and text with
+     * 128001). The tokenizer's comes first, so it pads when the tokenizer names no pad token.
+     */
+    public static Set<Long> endTokens(LlamaModel model, Tokenizer tokenizer) {
+        Set<Long> eos = new LinkedHashSet<>();
+        tokenizer.eosId().ifPresent(eos::add);
+        model.config().eosTokenIds().forEach(id -> eos.add((long) id));
+        return eos;
     }
 
     /** Saves weights and config.json, and copies the tokenizer files next to them. */

@@ -54,6 +54,7 @@ public final class RealSizeBench {
             throw new IllegalArgumentException("--cache DIR is required (random checkpoints are written there: 13.5 GB for 7B)");
         }
         Path shapesDir = Path.of("bench", "shapes");
+        ai.djl.engine.Engine.getInstance(); // loads libtorch before the first native call
         MatmulPeak peak = MatmulPeak.measure(2048, 10);
         System.err.printf(Locale.ROOT, "fp32 matmul peak: %.1f GFLOP/s%n", peak.flopsPerSecond() / 1e9);
         ObjectMapper json = new ObjectMapper();

@@ -1,5 +1,6 @@
 package dev.tunelab.align;
 
+import dev.tunelab.LanguageModel;
 import dev.tunelab.display.Numbers;
 import dev.tunelab.display.Tables;
 import dev.tunelab.eval.RewardFunction;
@@ -63,8 +64,7 @@ public final class BestOfN {
         if (n < 1) {
             throw new IllegalArgumentException("N must be at least 1, got " + n);
         }
-        long eos = tokenizer.eosId().orElse(model.config().eosTokenId());
-        Generator generator = new Generator(model, eos, tokenizer.padId().orElse(eos), ids -> tokenizer.decode(ids, true));
+        Generator generator = LanguageModel.generator(model, tokenizer);
         List<long[]> ids = new ArrayList<>();
         List<String> repeated = new ArrayList<>();
         for (String p : prompts) {

@@ -1,5 +1,6 @@
 package dev.tunelab.align;
 
+import dev.tunelab.LanguageModel;
 import dev.tunelab.eval.RewardFunction;
 import dev.tunelab.generate.Generation;
 import dev.tunelab.generate.GenerationConfig;
@@ -57,9 +58,7 @@ public final class Rollouts {
      */
     public static Rollout sample(LlamaModel policy, Tokenizer tokenizer, List<String> prompts, RewardFunction reward,
             int maxNewTokens, boolean stopAtEos, long seed) {
-        long eos = tokenizer.eosId().orElse(policy.config().eosTokenId());
-        long pad = tokenizer.padId().orElse(eos);
-        Generator generator = new Generator(policy, eos, pad, ids -> tokenizer.decode(ids, true));
+        Generator generator = LanguageModel.generator(policy, tokenizer);
         List<long[]> promptIds = prompts.stream().map(tokenizer::encode).toList();
         boolean wasTraining = policy.isTraining();
         policy.train(false); // sample from the policy itself, without dropout
@@ -79,7 +78,7 @@ public final class Rollouts {
             long[] tokens = g.tokens();
             if ("eos".equals(g.finishReason())) {
                 tokens = Arrays.copyOf(tokens, tokens.length + 1);
-                tokens[tokens.length - 1] = eos;
+                tokens[tokens.length - 1] = g.eosToken();
             }
             generated += tokens.length;
             completionIds.add(tokens);

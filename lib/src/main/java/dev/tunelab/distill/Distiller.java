@@ -19,8 +19,10 @@ import dev.tunelab.train.TrainingLoop;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -166,9 +168,10 @@ public final class Distiller {
             while (first < labels.length && labels[first] == Losses.IGNORE_INDEX) first++;
             prompts.add(Arrays.copyOf(batch.inputIds()[b], Math.max(1, first)));
         }
-        long eos = student.config().eosTokenId();
+        Set<Long> eos = new LinkedHashSet<>();
+        student.config().eosTokenIds().forEach(id -> eos.add((long) id));
         student.train(false); // sample without dropout
-        List<Generation> out = new Generator(student, eos, student.config().padTokenId(), null)
+        List<Generation> out = new Generator(student, eos, student.config().paddingId(), null)
                 .generate(prompts, cfg.onPolicySampling.seed(seed));
         List<long[]> ids = new ArrayList<>();
         List<long[]> labels = new ArrayList<>();
@@ -178,12 +181,12 @@ public final class Distiller {
             boolean ended = "eos".equals(out.get(b).finishReason());
             long[] row = Arrays.copyOf(p, p.length + t.length + (ended ? 1 : 0));
             System.arraycopy(t, 0, row, p.length, t.length);
-            if (ended) row[row.length - 1] = eos;
+            if (ended) row[row.length - 1] = out.get(b).eosToken();
             long[] lab = row.clone();
             Arrays.fill(lab, 0, p.length, Losses.IGNORE_INDEX);
             ids.add(row);
             labels.add(lab);
         }
-        return Batch.rightPadded(ids, labels, student.config().padTokenId());
+        return Batch.rightPadded(ids, labels, student.config().paddingId());
     }
 }

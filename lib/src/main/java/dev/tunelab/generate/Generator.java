@@ -10,6 +10,7 @@ import dev.tunelab.model.LlamaModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -19,16 +20,25 @@ import java.util.function.Function;
  */
 public final class Generator {
     private final LlamaModel model;
-    private final long eosId;
+    private final Set<Long> eosIds;
     private final long padId;
     private final Function<long[], String> decoder;
 
     /**
+     * @param eosId the token that ends a sequence; -1 for none
      * @param decoder token ids to text, needed for stop strings and {@link Generation#text()}; may be null
      */
     public Generator(LlamaModel model, long eosId, long padId, Function<long[], String> decoder) {
+        this(model, eosId < 0 ? Set.of() : Set.of(eosId), padId, decoder);
+    }
+
+    /**
+     * @param eosIds every token that ends a sequence (Llama 3 has several: end of text, end of turn, ...)
+     * @param decoder token ids to text, needed for stop strings and {@link Generation#text()}; may be null
+     */
+    public Generator(LlamaModel model, Set<Long> eosIds, long padId, Function<long[], String> decoder) {
         this.model = model;
-        this.eosId = eosId;
+        this.eosIds = Set.copyOf(eosIds);
         this.padId = padId;
         this.decoder = decoder;
     }
@@ -65,6 +75,8 @@ public final class Generator {
         Sampler sampler = new Sampler(config);
         List<List<Long>> out = new ArrayList<>();
         String[] reasons = new String[batch];
+        long[] eosTokens = new long[batch];
+        Arrays.fill(eosTokens, -1);
         for (int b = 0; b < batch; b++) {
             out.add(new ArrayList<>());
         }
@@ -94,8 +106,9 @@ public final class Generator {
                     int token = sampler.next(logits[b]);
                     ids[b][length] = token;
                     mask[b][length] = 1;
-                    if (config.stopAtEos() && token == eosId) {
+                    if (config.stopAtEos() && eosIds.contains((long) token)) {
                         reasons[b] = "eos";
+                        eosTokens[b] = token;
                         continue;
                     }
                     out.get(b).add((long) token);
@@ -118,7 +131,7 @@ public final class Generator {
             if (text != null && "stop".equals(reasons[b])) {
                 text = text.substring(0, firstStop(text, config));
             }
-            result.add(new Generation(prompts.get(b), tokens, text, reasons[b] == null ? "length" : reasons[b]));
+            result.add(new Generation(prompts.get(b), tokens, text, reasons[b] == null ? "length" : reasons[b], eosTokens[b]));
         }
         return result;
     }

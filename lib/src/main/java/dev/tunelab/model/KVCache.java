@@ -10,6 +10,13 @@ import ai.djl.ndarray.types.Shape;
  * Keys and values of every layer for the positions seen so far, so that each generation step
  * only runs the newest token through the model. Buffers are allocated once for the whole
  * sequence and filled in place.
+ *
+ * <p>Sliding-window models (Mistral) keep every position too, and the attention mask hides the
+ * keys outside the window (see {@link AttentionMask}). So a cached step computes exactly what a
+ * forward pass over the whole sequence computes, left-padded batches and prompt tuning's virtual
+ * tokens included; a rolling buffer of the last w positions would only save memory on sequences
+ * longer than the window (4,096 tokens for Mistral 7B v0.1), and the buffers here are already
+ * sized to the prompt plus the new tokens.
  */
 public final class KVCache implements AutoCloseable {
     private final NDManager manager;

@@ -44,7 +44,7 @@ final class LayerCheckpoints {
      * layer's output, a leaf that records the graph from here on. {@code xHasGraph}: x depends on
      * trained parameters (a trained embedding table, prompt tuning's vectors).
      */
-    NDArray forward(ModuleList<DecoderLayer> layers, NDArray x, boolean xHasGraph, NDArray cos, NDArray sin, NDArray mask,
+    NDArray forward(ModuleList<DecoderLayer> layers, NDArray x, boolean xHasGraph, NDArray cos, NDArray sin, NDArray[] masks,
             NDArray[][] prefixes, boolean training) {
         NDManager scope = x.getManager();
         Pass pass = new Pass();
@@ -54,7 +54,7 @@ final class LayerCheckpoints {
         for (int i = 0; i < layers.size(); i++) {
             NDArray[] prefix = prefixes == null ? null : prefixes[i];
             int seed = training ? drawSeed(scope) : -1;
-            Segment segment = new Segment(layers.get(i), h, cos, sin, mask, prefix, seed);
+            Segment segment = new Segment(layers.get(i), h, cos, sin, masks[i], prefix, seed);
             pass.segments.add(segment);
             h = Autograd.noGrad(() -> run(segment, scope, null));
         }

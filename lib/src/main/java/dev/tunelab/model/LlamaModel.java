@@ -327,19 +327,24 @@ public final class LlamaModel extends Module implements AutoCloseable {
             positionIds = m.arange(past, past + t).toType(DataType.INT64, false).expandDims(0);
         }
         NDArray[] cosSin = rotary.at(positionIds);
-        NDArray mask = attentionBias(m, attentionMask, t, past, x.getDataType());
-        if (prefixes != null) { // prefix keys are visible to every query
-            long p = prefixes[0][0].getShape().get(2);
-            mask = m.zeros(new Shape(mask.getShape().get(0), 1, t, p), mask.getDataType()).concat(mask, 3);
-        }
+        int prefix = prefixes == null ? 0 : (int) prefixes[0][0].getShape().get(2);
+        // Mistral slides in every layer, Qwen2 (when on) from max_window_layers on: build the masks in use.
+        int window = config.slidingWindow();
+        boolean anyFull = window == 0 || config.maxWindowLayers() > 0;
+        NDArray fullMask = anyFull ? AttentionMask.build(m, attentionMask, t, past, prefix, 0, x.getDataType()) : null;
+        NDArray windowMask = window > 0 ? AttentionMask.build(m, attentionMask, t, past, prefix, window, x.getDataType()) : null;
         ModuleList<DecoderLayer> layers = body().child("layers");
+        NDArray[] masks = new NDArray[layers.size()];
+        for (int i = 0; i < masks.length; i++) {
+            masks[i] = config.attentionWindow(i) > 0 ? windowMask : fullMask;
+        }
         if (gradientCheckpointing && cache == null && JniUtils.isGradMode()) {
             boolean xHasGraph = embedTokens().weight().trainable() || (promptAdapter != null && promptAdapter.prependsEmbeddings()
                     && promptAdapter.namedParameters().values().stream().anyMatch(Parameter::trainable));
-            x = checkpoints.forward(layers, x, xHasGraph, cosSin[0], cosSin[1], mask, prefixes, isTraining());
+            x = checkpoints.forward(layers, x, xHasGraph, cosSin[0], cosSin[1], masks, prefixes, isTraining());
         } else {
             for (int i = 0; i < layers.size(); i++) {
-                x = layers.get(i).forward(x, cosSin[0], cosSin[1], mask, cache, prefixes == null ? null : prefixes[i]);
+                x = layers.get(i).forward(x, cosSin[0], cosSin[1], masks[i], cache, prefixes == null ? null : prefixes[i]);
             }
         }
         return body().<RMSNorm>child("norm").forward(x);
@@ -351,29 +356,6 @@ public final class LlamaModel extends Module implements AutoCloseable {
             return ai.djl.nn.core.Linear.linear(hidden, Autograd.like(embedTokens().weight().data(), hidden), null).head();
         }
         return this.<Linear>child("lm_head").forward(hidden);
-    }
-
-    /**
-     * Additive mask (B or 1, 1, T, S): 0 where query i may attend key j (j at or before its own
-     * position and not padding), a large negative number elsewhere.
-     */
-    static NDArray attentionBias(NDManager m, NDArray attentionMask, int t, int past, DataType dtype) {
-        int s = past + t;
-        // fp16 cannot hold -1e9; two masks adding up must stay finite.
-        float blocked = dtype == DataType.FLOAT16 ? -30000f : -1e9f;
-        float[] causal = new float[t * s];
-        for (int i = 0; i < t; i++) {
-            for (int j = past + i + 1; j < s; j++) {
-                causal[i * s + j] = blocked;
-            }
-        }
-        NDArray bias = m.create(causal, new Shape(1, 1, t, s)).toType(dtype, false);
-        if (attentionMask != null) {
-            long b = attentionMask.getShape().get(0);
-            NDArray padding = attentionMask.toType(dtype, false).neg().add(1).mul(blocked).reshape(b, 1, 1, s);
-            bias = bias.add(padding);
-        }
-        return bias;
     }
 
     // ---- gradient checkpointing ---------------------------------------------------------

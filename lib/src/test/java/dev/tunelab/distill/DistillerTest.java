@@ -88,6 +88,23 @@ class DistillerTest {
         }
     }
 
+    /** Llama 3 and Qwen2.5 configs name no pad_token_id: padding then takes the end token (masked anyway). */
+    @Test
+    void onPolicyBatchesOfAModelWithoutPadToken() {
+        try (LlamaModel withPad = LlamaModel.create(config, 3);
+                LlamaModel noPad = LlamaModel.create(config.toBuilder().specialTokens(1, 2, -1).build(), 3)) {
+            var cfg = new DistillConfig().onPolicySampling(dev.tunelab.generate.GenerationConfig.greedy().maxNewTokens(5).stopAtEos(false));
+            Batch a = Distiller.studentWritten(withPad, data.batch(0), cfg, 1);
+            Batch b = Distiller.studentWritten(noPad, data.batch(0), cfg, 1);
+            for (int row = 0; row < a.size(); row++) {
+                for (int t = 0; t < a.inputIds()[row].length; t++) {
+                    long expected = a.attentionMask()[row][t] == 1 ? a.inputIds()[row][t] : 2;
+                    assertEquals(expected, b.inputIds()[row][t], "row " + row + " position " + t);
+                }
+            }
+        }
+    }
+
     @Test
     void aCacheRefusesOtherData() {
         try (LlamaModel teacher = LlamaModel.create(config, 7)) {

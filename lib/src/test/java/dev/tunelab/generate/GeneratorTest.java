@@ -12,6 +12,7 @@ import dev.tunelab.model.LlamaConfig;
 import dev.tunelab.model.LlamaModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,6 +71,37 @@ class GeneratorTest {
             assertEquals(text.substring(0, text.indexOf(stop)), cut.text());
             assertEquals("length", full.finishReason());
         }
+    }
+
+    /**
+     * A model whose config lists an end token besides the tokenizer's EOS (as Llama 3 Instruct's
+     * 128009 besides 128001): the language model's generator stops there too and says which it was.
+     */
+    @Test
+    void configEndTokensStopGenerationBesidesTheTokenizers() {
+        try (LanguageModel lm = randomModel()) {
+            GenerationConfig cfg = GenerationConfig.greedy().maxNewTokens(20);
+            long[] free = lm.generate("cab", cfg.stopAtEos(false)).tokens();
+            long eos = lm.tokenizer().eosId().orElseThrow();
+            int k = 1;
+            while (k < free.length && (free[k] == eos || contains(free, k, free[k]))) {
+                k++;
+            }
+            assertTrue(k < free.length && !contains(free, k, eos), "need a fresh token after the first: " + Arrays.toString(free));
+            LlamaConfig c = lm.model().config().toBuilder().eosTokenIds((int) free[k]).build();
+            try (LanguageModel other = new LanguageModel(LlamaModel.create(c, 3), Tokenizer.load(TOKENIZER))) {
+                assertEquals(List.of(eos, free[k]), List.copyOf(LanguageModel.endTokens(other.model(), other.tokenizer())));
+                Generation g = other.generate("cab", cfg);
+                assertArrayEquals(Arrays.copyOf(free, k), g.tokens());
+                assertEquals("eos", g.finishReason());
+                assertEquals(free[k], g.eosToken());
+            }
+        }
+    }
+
+    /** Whether ids[0..end) holds id. */
+    static boolean contains(long[] ids, int end, long id) {
+        return Arrays.stream(ids, 0, end).anyMatch(x -> x == id);
     }
 
     @Test

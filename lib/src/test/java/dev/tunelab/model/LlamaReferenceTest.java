@@ -20,13 +20,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Logits, loss and greedy tokens against an independent PyTorch implementation of Hugging Face's
- * LlamaForCausalLM (lib/src/test/python/make_llama_reference.py, computed in float64).
+ * LlamaForCausalLM, MistralForCausalLM and Qwen2ForCausalLM (lib/src/test/python/make_llama_reference.py,
+ * computed in float64).
  */
 class LlamaReferenceTest {
     static final Path FIXTURES = Path.of("src/test/resources/reference");
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-gqa-untied", "llama-tied-rope3", "llama-headdim-mlpbias"})
+    @ValueSource(strings = {"llama-gqa-untied", "llama-tied-rope3", "llama-headdim-mlpbias", "llama3-tied-eos",
+        "qwen2-bias-tied", "qwen2-sliding-layers", "mistral-sliding-gqa"})
     void logitsLossAndGreedyTokensMatchReference(String fixture) throws Exception {
         Path dir = FIXTURES.resolve(fixture);
         JsonNode ref = new ObjectMapper().readTree(dir.resolve("reference.json").toFile());
