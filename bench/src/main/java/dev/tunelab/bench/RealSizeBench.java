@@ -76,7 +76,10 @@ public final class RealSizeBench {
                         .append(row[3]).append(" | failed (see stderr) | | | | | | |\n");
                 continue;
             }
-            lines.add(r.toString());
+            var labelled = new ObjectMapper().createObjectNode().put("shape", row[0]).put("mode", row[1]).put("storage", row[2])
+                    .put("checkpointing", row[3].equals("on"));
+            labelled.setAll((com.fasterxml.jackson.databind.node.ObjectNode) r);
+            lines.add(labelled.toString());
             LlamaConfig c = LlamaConfig.load(config);
             // FLOPs per token: forward 2N; backward 4N for full fine-tuning, 2N (input gradients only) for a frozen
             // base; a checkpointed layer runs forward twice (Kaplan et al. 2020; PaLM appendix B for the attention term)

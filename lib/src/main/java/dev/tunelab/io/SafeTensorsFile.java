@@ -211,10 +211,16 @@ public final class SafeTensorsFile implements AutoCloseable {
         ByteBuffer out = ByteBuffer.allocateDirect(Math.toIntExact(count * target.getNumOfBytes())).order(ByteOrder.nativeOrder());
         convert(in, i.dtype(), out, target, (int) count);
         out.rewind();
-        // The direct buffer is fresh, so the array may adopt it; never hand DJL the mapping itself:
-        // PyTorch could write into a read-only mapping and crash the JVM.
+        // Never hand DJL the mapping itself: PyTorch could write into a read-only mapping and crash
+        // the JVM. An array made from a buffer keeps using it, so copy into PyTorch's own memory and
+        // free the buffer now rather than whenever the garbage collector gets to it.
         Shape shape = first == 0 && count == i.elementCount() ? i.djlShape() : new Shape(count);
-        return manager.create(out, shape, target);
+        NDArray owned;
+        try (NDArray wrapped = manager.create(out, shape, target)) {
+            owned = wrapped.duplicate();
+        }
+        DirectBuffers.free(out);
+        return owned;
     }
 
     /** Loads every tensor with its default type, in header order. */
