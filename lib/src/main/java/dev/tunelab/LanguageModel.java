@@ -1,5 +1,8 @@
 package dev.tunelab;
 
+import dev.tunelab.export.Gguf;
+import dev.tunelab.export.GgufExport;
+import dev.tunelab.export.GgufOptions;
 import dev.tunelab.generate.Generation;
 import dev.tunelab.generate.GenerationConfig;
 import dev.tunelab.generate.Generator;
@@ -71,6 +74,14 @@ public final class LanguageModel implements AutoCloseable {
                 Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
             }
         }
+    }
+
+    /**
+     * Writes model and tokenizer as one GGUF file for llama.cpp, Ollama and LM Studio (see
+     * {@link Gguf}): {@code lm.saveGguf(Path.of("story-q8_0.gguf"), GgufOptions.q8_0())}.
+     */
+    public GgufExport saveGguf(Path file, GgufOptions options) throws IOException {
+        return Gguf.write(model, tokenizer, file, options);
     }
 
     @Override
