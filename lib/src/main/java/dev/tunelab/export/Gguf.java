@@ -34,10 +34,11 @@ import java.util.TreeSet;
  * (absent when the embedding is tied; llama.cpp then reuses {@code token_embd}). Q and K rows are
  * reordered for llama.cpp's rotary embedding ({@link RopeRowOrder}).
  *
- * <p>Refused, with the field named: adapters or quantized layers still attached, biases, a
- * {@code rope_scaling}, a model_type other than {@code llama} (Qwen2's biases and Mistral's
- * sliding window have no place in llama.cpp's {@code llama} architecture), tokenizers that are not
- * GPT-2-style byte-level BPE.
+ * <p>Llama 3's rope scaling is written as llama.cpp's {@code rope_freqs.weight} factors.
+ * Refused, with the field named: adapters or quantized layers still attached, biases, another
+ * rope scaling, a model_type other than {@code llama} (Qwen2's biases and Mistral's sliding window
+ * have no place in llama.cpp's {@code llama} architecture), tokenizers llama.cpp would split
+ * differently ({@link GgufVocab}).
  */
 public final class Gguf {
     private Gguf() {}
@@ -89,6 +90,11 @@ public final class Gguf {
         tokenizer.chatTemplate().ifPresent(t -> w.putString("tokenizer.chat_template", t));
 
         List<GgufExport.Tensor> listed = new ArrayList<>();
+        if (c.ropeScaling() != null) {
+            float[] factors = llama3RopeFactors(c);
+            w.addTensor("rope_freqs.weight", GgmlType.F32, new long[] {factors.length}, FloatRows.of(factors));
+            listed.add(new GgufExport.Tensor("rope_freqs.weight", new long[] {factors.length}, GgmlType.F32));
+        }
         Map<String, Parameter> p = model.namedParameters();
         addTensor(w, listed, "token_embd.weight", p.get("model.embed_tokens.weight"), null, options);
         for (int i = 0; i < c.numHiddenLayers(); i++) {
@@ -133,6 +139,32 @@ public final class Gguf {
         listed.add(new GgufExport.Tensor(name, shape, type));
     }
 
+    /**
+     * Llama 3's rope scaling as llama.cpp holds it: one divisor per frequency, {@code rope_freqs.weight}
+     * ({@code generate_extra_tensors} of convert_hf_to_gguf.py's LlamaModel). Long wavelengths are
+     * divided by {@code factor}, short ones kept, the band between interpolated, exactly as
+     * transformers' {@code _compute_llama3_parameters} changes the inverse frequencies.
+     */
+    static float[] llama3RopeFactors(LlamaConfig c) {
+        LlamaConfig.RopeScaling rs = c.ropeScaling();
+        double lowFreqWavelen = rs.originalMaxPositionEmbeddings() / rs.lowFreqFactor();
+        double highFreqWavelen = rs.originalMaxPositionEmbeddings() / rs.highFreqFactor();
+        float[] factors = new float[c.headDim() / 2];
+        for (int i = 0; i < factors.length; i++) {
+            double wavelen = 2 * Math.PI * Math.pow(c.ropeTheta(), 2.0 * i / c.headDim());
+            if (wavelen < highFreqWavelen) {
+                factors[i] = 1;
+            } else if (wavelen > lowFreqWavelen) {
+                factors[i] = (float) rs.factor();
+            } else {
+                double smooth = (rs.originalMaxPositionEmbeddings() / wavelen - rs.lowFreqFactor())
+                        / (rs.highFreqFactor() - rs.lowFreqFactor());
+                factors[i] = (float) (1 / ((1 - smooth) / rs.factor() + smooth));
+            }
+        }
+        return factors;
+    }
+
     private static void putId(GgufWriter w, String key, long id) {
         if (id >= 0) {
             w.putU32(key, id);
@@ -163,8 +195,8 @@ public final class Gguf {
         if (c.mlpBias()) {
             refused.add("mlp_bias is true, expected false (biases are not written)");
         }
-        if (c.ropeScaling() != null) {
-            refused.add("rope_scaling is '" + c.ropeScaling().type() + "', expected none (llama.cpp's rope_freqs factors are not written)");
+        if (c.ropeScaling() != null && !c.ropeScaling().type().equals("llama3")) {
+            refused.add("rope_scaling.rope_type is '" + c.ropeScaling().type() + "', expected none or 'llama3'");
         }
         if (!refused.isEmpty()) {
             throw new IllegalArgumentException("cannot export to GGUF: config " + String.join("; ", refused));

@@ -23,6 +23,27 @@ public interface FloatRows {
         return 1;
     }
 
+    /** A vector held in Java, as one row. */
+    static FloatRows of(float[] values) {
+        float[] copy = values.clone();
+        return new FloatRows() {
+            @Override
+            public long rows() {
+                return 1;
+            }
+
+            @Override
+            public long columns() {
+                return copy.length;
+            }
+
+            @Override
+            public float[] read(long first, int count) {
+                return copy.clone();
+            }
+        };
+    }
+
     /**
      * The rows of an array of shape (rows, columns), or (columns) as a single row; FLOAT16 arrays
      * are widened exactly.

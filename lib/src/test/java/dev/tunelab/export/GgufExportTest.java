@@ -178,8 +178,6 @@ class GgufExportTest {
             assertRefused(tmp, tok, cfg -> cfg.put("model_type", "mistral"), "sliding-window");
             assertRefused(tmp, tok, cfg -> cfg.put("attention_bias", true), "attention_bias");
             assertRefused(tmp, tok, cfg -> cfg.put("mlp_bias", true), "mlp_bias");
-            assertRefused(tmp, tok, cfg -> cfg.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0)
-                    .put("low_freq_factor", 1.0).put("high_freq_factor", 4.0).put("original_max_position_embeddings", 256), "rope_scaling");
             assertRefused(tmp, tok, cfg -> cfg.put("vocab_size", 1000), "vocab_size is 1000");
         }
         try (LlamaModel model = LlamaModel.load(MODEL); Tokenizer tok = Tokenizer.load(MODEL)) {
@@ -192,12 +190,85 @@ class GgufExportTest {
     }
 
     @Test
+    void llama3RopeScalingBecomesRopeFreqsFactors(@TempDir Path tmp) throws IOException {
+        // head_dim 8, theta 10000: inverse frequencies 1, 0.1, 0.01, 0.001, wavelengths 2*pi*(1, 10, 100, 1000).
+        // With original context 64: low-frequency wavelength 64/1, high-frequency 64/4 = 16, so
+        // 6.3 < 16 keeps 1; 628 and 6283 > 64 take the factor 8; 62.8 lies between and is interpolated.
+        LlamaConfig c = LlamaConfig.builder().vocabSize(2048).hiddenSize(16).heads(2).kvHeads(1).layers(1)
+                .ropeScaling(new LlamaConfig.RopeScaling("llama3", 8, 1, 4, 64)).build();
+        double smooth = (64 / (2 * Math.PI * 10) - 1) / (4 - 1);
+        float middle = (float) (1 / ((1 - smooth) / 8 + smooth));
+        assertEquals(7.667, middle, 1e-3);
+        try (LlamaModel model = LlamaModel.create(c, 1); Tokenizer tok = Tokenizer.load(MODEL)) {
+            GgufExport export = Gguf.write(model, tok, tmp.resolve("rope.gguf"), GgufOptions.f16());
+            GgufTestReader r = new GgufTestReader(export.file());
+            assertEquals("rope_freqs.weight", r.tensors.get(0).name());
+            assertArrayEquals(new long[] {4}, r.tensor("rope_freqs.weight").ggmlDims());
+            assertArrayEquals(new float[] {1, middle, 8, 8}, f32(r, "rope_freqs.weight"));
+        }
+    }
+
+    @Test
     void refusesTokenizersLlamaCppWouldSplitDifferently(@TempDir Path tmp) throws IOException {
-        assertTokenizerRefused(tmp, t -> t.putObject("pre_tokenizer").put("type", "Whitespace"), "pre_tokenizer.type is Whitespace");
+        assertTokenizerRefused(tmp, t -> t.putObject("pre_tokenizer").put("type", "Whitespace"), "pre_tokenizer is Whitespace");
         assertTokenizerRefused(tmp, t -> ((ObjectNode) t.get("pre_tokenizer")).put("add_prefix_space", true), "pre_tokenizer.add_prefix_space");
         assertTokenizerRefused(tmp, t -> t.putObject("normalizer").put("type", "NFC"), "normalizer is NFC");
-        assertTokenizerRefused(tmp, t -> ((ObjectNode) t.get("model")).put("ignore_merges", true), "model.ignore_merges");
+        assertTokenizerRefused(tmp, t -> ((ObjectNode) t.get("model")).put("ignore_merges", true), "model.ignore_merges is true");
         assertTokenizerRefused(tmp, t -> ((ObjectNode) t.get("model")).put("byte_fallback", true), "model.byte_fallback");
+        assertTokenizerRefused(tmp, t -> t.set("pre_tokenizer", llama3PreTokenizer(GgufVocab.LLAMA3_REGEX)), "model.ignore_merges is false");
+        assertTokenizerRefused(tmp, t -> {
+            t.set("pre_tokenizer", llama3PreTokenizer("\\p{N}{1,3}|\\s+"));
+            ((ObjectNode) t.get("model")).put("ignore_merges", true);
+        }, "pre_tokenizer.pretokenizers[0].pattern");
+        assertTokenizerRefused(tmp, t -> t.set("pre_tokenizer", smolLmPreTokenizer(false)), "individual_digits");
+    }
+
+    @Test
+    void knowsSmolLmAndLlama3PreTokenizersByLlamaCppsNames(@TempDir Path tmp) throws IOException {
+        assertEquals("smollm", preName(tmp, t -> t.set("pre_tokenizer", smolLmPreTokenizer(true))));
+        assertEquals("llama-bpe", preName(tmp, t -> {
+            t.set("pre_tokenizer", llama3PreTokenizer(GgufVocab.LLAMA3_REGEX));
+            ((ObjectNode) t.get("model")).put("ignore_merges", true);
+        }));
+        assertEquals("gpt-2", preName(tmp, t -> { }));
+    }
+
+    /** SmolLM2's pre_tokenizer as its tokenizer.json writes it. */
+    static ObjectNode smolLmPreTokenizer(boolean individualDigits) {
+        ObjectNode p = JSON.createObjectNode().put("type", "Sequence");
+        p.putArray("pretokenizers").add(JSON.createObjectNode().put("type", "Digits").put("individual_digits", individualDigits))
+                .add(JSON.createObjectNode().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", true));
+        return p;
+    }
+
+    /** Llama 3's pre_tokenizer as its tokenizer.json writes it, with the given Split regex. */
+    static ObjectNode llama3PreTokenizer(String regex) {
+        ObjectNode split = JSON.createObjectNode().put("type", "Split").put("behavior", "Isolated").put("invert", false);
+        split.putObject("pattern").put("Regex", regex);
+        ObjectNode p = JSON.createObjectNode().put("type", "Sequence");
+        p.putArray("pretokenizers").add(split)
+                .add(JSON.createObjectNode().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", false));
+        return p;
+    }
+
+    /** The tokenizer.ggml.pre a GGUF gets for the shipped tokenizer.json changed by {@code change}. */
+    static String preName(Path tmp, Consumer<ObjectNode> change) throws IOException {
+        Path dir = tokenizerVariant(tmp, change);
+        LlamaConfig small = LlamaConfig.builder().vocabSize(2048).hiddenSize(64).heads(2).kvHeads(1).layers(1).build();
+        try (LlamaModel model = LlamaModel.create(small, 1); Tokenizer tok = Tokenizer.load(dir)) {
+            GgufExport export = Gguf.write(model, tok, dir.resolve("m.gguf"), GgufOptions.f16());
+            return (String) new GgufTestReader(export.file()).metadata.get("tokenizer.ggml.pre");
+        }
+    }
+
+    /** A folder with the shipped tokenizer files, tokenizer.json changed by {@code change}. */
+    static Path tokenizerVariant(Path tmp, Consumer<ObjectNode> change) throws IOException {
+        Path dir = Files.createTempDirectory(tmp, "tok");
+        ObjectNode t = (ObjectNode) JSON.readTree(MODEL.resolve("tokenizer.json").toFile());
+        change.accept(t);
+        Files.writeString(dir.resolve("tokenizer.json"), t.toString());
+        Files.copy(MODEL.resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
+        return dir;
     }
 
     // ---- helpers ------------------------------------------------------------------------
@@ -216,11 +287,7 @@ class GgufExportTest {
     }
 
     static void assertTokenizerRefused(Path tmp, Consumer<ObjectNode> change, String expected) throws IOException {
-        Path dir = Files.createTempDirectory(tmp, "tok");
-        ObjectNode t = (ObjectNode) JSON.readTree(MODEL.resolve("tokenizer.json").toFile());
-        change.accept(t);
-        Files.writeString(dir.resolve("tokenizer.json"), t.toString());
-        Files.copy(MODEL.resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
+        Path dir = tokenizerVariant(tmp, change);
         LlamaConfig small = LlamaConfig.builder().vocabSize(2048).hiddenSize(64).heads(2).kvHeads(1).layers(1).build();
         try (LlamaModel model = LlamaModel.create(small, 1); Tokenizer tok = Tokenizer.load(dir)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
