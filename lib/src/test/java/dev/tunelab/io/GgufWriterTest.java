@@ -160,6 +160,28 @@ class GgufWriterTest {
     }
 
     @Test
+    void aModelWrittenInPiecesOfAFewRowsIsTheSameFile() throws IOException {
+        // 1000 elements per piece: 5 rows of 192, or one head (32 rows) of Q and K at a time, so that
+        // every tensor of the shipped model, reordered or quantized, is written in several pieces.
+        Path model = Path.of("..", "datasets", "models", "tinystories-base");
+        try (dev.tunelab.LanguageModel lm = dev.tunelab.Models.load(model)) {
+            for (dev.tunelab.export.GgufOptions o : List.of(dev.tunelab.export.GgufOptions.f16(), dev.tunelab.export.GgufOptions.q8_0())) {
+                Path whole = dir.resolve("whole.gguf");
+                Path pieces = dir.resolve("pieces.gguf");
+                lm.saveGguf(whole, o.name("m"));
+                int saved = GgufWriter.chunkElements;
+                try {
+                    GgufWriter.chunkElements = 1000;
+                    lm.saveGguf(pieces, o.name("m"));
+                } finally {
+                    GgufWriter.chunkElements = saved;
+                }
+                assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(pieces), o.toString());
+            }
+        }
+    }
+
+    @Test
     void refusesWhatItCannotStore() {
         GgufWriter w = new GgufWriter();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
