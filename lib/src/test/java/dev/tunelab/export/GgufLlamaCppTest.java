@@ -30,6 +30,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,17 +65,24 @@ class GgufLlamaCppTest {
     static final StringBuilder nativeLog = new StringBuilder();
 
     @BeforeAll
-    static void exportAndLoadLlamaCpp() throws IOException {
+    static void exportForLlamaCpp() throws IOException {
         String why = LlamaCppRuntime.unavailableReason();
         if (why != null) {
-            System.out.println("GgufLlamaCppTest SKIPPED: " + why);
-            Assumptions.abort(why);
+            System.out.println("GgufLlamaCppTest: every test is skipped: " + why);
+            return;
         }
         lm = Models.load(MODEL);
         for (GgufOptions o : List.of(GgufOptions.f32(), GgufOptions.f16(), GgufOptions.q8_0())) {
             String type = o.matrices().name().toLowerCase(Locale.ROOT);
             files.put(type, lm.saveGguf(tmp.resolve("tinystories-" + type + ".gguf"), o).file());
         }
+    }
+
+    /** Each test is reported skipped, with the reason, where llama.cpp cannot run. */
+    @BeforeEach
+    void requireLlamaCpp() {
+        String why = LlamaCppRuntime.unavailableReason();
+        Assumptions.assumeTrue(why == null, why);
     }
 
     @AfterAll

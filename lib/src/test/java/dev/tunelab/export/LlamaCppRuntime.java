@@ -51,7 +51,10 @@ final class LlamaCppRuntime {
         try {
             // The binding extracts libjllama.so into java.io.tmpdir unless told otherwise; a folder of
             // our own keeps concurrent test runs from replacing each other's copy.
-            System.setProperty("de.kherud.llama.tmpdir", Files.createTempDirectory("tunelab-jllama").toString());
+            Path dir = Files.createTempDirectory("tunelab-jllama");
+            dir.toFile().deleteOnExit(); // registered first, so deleted after the library inside it
+            dir.resolve(System.mapLibraryName("jllama")).toFile().deleteOnExit();
+            System.setProperty("de.kherud.llama.tmpdir", dir.toString());
             LlamaModel.setLogger(LogFormat.TEXT, (level, message) -> { }); // the first use loads libjllama.so
             return null;
         } catch (IOException e) {
