@@ -1,8 +1,12 @@
 package dev.tunelab;
 
+import dev.tunelab.export.Gguf;
+import dev.tunelab.export.GgufExport;
+import dev.tunelab.export.GgufOptions;
 import dev.tunelab.generate.Generation;
 import dev.tunelab.generate.GenerationConfig;
 import dev.tunelab.generate.Generator;
+import dev.tunelab.io.SaveOptions;
 import dev.tunelab.io.Tokenizer;
 import dev.tunelab.model.LlamaModel;
 import java.io.IOException;
@@ -71,7 +75,16 @@ public final class LanguageModel implements AutoCloseable {
 
     /** Saves weights and config.json, and copies the tokenizer files next to them. */
     public void save(Path dir) throws IOException {
-        model.save(dir);
+        save(dir, SaveOptions.defaults());
+    }
+
+    /**
+     * Saves weights (type and shard size from {@code options}) and config.json as
+     * {@link LlamaModel#save(Path, SaveOptions)} does, and copies the tokenizer files next to them:
+     * a folder that {@code transformers}' {@code AutoModelForCausalLM} and {@code AutoTokenizer} open.
+     */
+    public void save(Path dir, SaveOptions options) throws IOException {
+        model.save(dir, options);
         Path source = tokenizer.file().toAbsolutePath().getParent();
         for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
             Path from = source.resolve(f);
@@ -80,6 +93,14 @@ public final class LanguageModel implements AutoCloseable {
                 Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
             }
         }
+    }
+
+    /**
+     * Writes model and tokenizer as one GGUF file for llama.cpp, Ollama and LM Studio (see
+     * {@link Gguf}): {@code lm.saveGguf(Path.of("story-q8_0.gguf"), GgufOptions.q8_0())}.
+     */
+    public GgufExport saveGguf(Path file, GgufOptions options) throws IOException {
+        return Gguf.write(model, tokenizer, file, options);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.tunelab.io;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -197,7 +198,20 @@ public final class SafeTensorsWriter {
 
         /** The stored bytes, little-endian, exactly {@link #byteSize()} of them. */
         abstract ByteBuffer bytes() throws IOException;
+
+        /** Writes the stored bytes; entries of large arrays override this to write piece by piece. */
+        void writeTo(FileChannel ch) throws IOException {
+            ByteBuffer b = bytes();
+            if (b.remaining() != byteSize()) {
+                throw new IOException("tensor '" + name + "' produced " + b.remaining()
+                        + " bytes, expected " + byteSize());
+            }
+            writeFully(ch, b);
+        }
     }
+
+    /** Elements converted per piece when an array is written: a few MB, whatever the tensor's size. */
+    static int chunkElements = 1 << 20;
 
     /** An entry whose bytes are already little-endian {@code dtype} data. */
     static Entry rawEntry(String name, Dtype dtype, long[] shape, ByteBuffer littleEndianBytes) {
@@ -238,6 +252,28 @@ public final class SafeTensorsWriter {
                 ByteBuffer src = array.toByteBuffer(); // a copy, in native order
                 return encode(src, own, stored, Math.toIntExact(array.size()));
             }
+
+            @Override
+            void writeTo(FileChannel ch) throws IOException {
+                // Piece by piece over the flattened array, so that writing never holds a second
+                // copy of a whole tensor (nor needs one Java buffer for tensors over 2 GiB).
+                long total = array.size();
+                long written = 0;
+                try (NDArray flat = array.reshape(-1)) {
+                    for (long from = 0; from < total; from += chunkElements) {
+                        long to = Math.min(total, from + chunkElements);
+                        ByteBuffer out;
+                        try (NDArray piece = flat.get(new NDIndex("{}:{}", from, to))) {
+                            out = encode(piece.toByteBuffer(), own, stored, (int) (to - from));
+                        }
+                        written += out.remaining();
+                        writeFully(ch, out);
+                    }
+                }
+                if (written != byteSize()) {
+                    throw new IOException("tensor '" + name + "' produced " + written + " bytes, expected " + byteSize());
+                }
+            }
         };
     }
 
@@ -258,6 +294,14 @@ public final class SafeTensorsWriter {
             return out;
         }
         ByteBuffer out = ByteBuffer.allocate(count * to.size()).order(ByteOrder.LITTLE_ENDIAN);
+        if (from == Dtype.F32 && (to == Dtype.BF16 || to == Dtype.F16)) {
+            // Straight from the fp32 bits: one rounding, NaN payloads kept as far as they fit.
+            for (int k = 0; k < count; k++) {
+                float f = src.getFloat(k * 4);
+                out.putShort(k * 2, to == Dtype.BF16 ? HalfFloats.floatToBf16(f) : HalfFloats.floatToHalf(f));
+            }
+            return out;
+        }
         for (int k = 0; k < count; k++) {
             double v;
             switch (from) {
@@ -298,12 +342,7 @@ public final class SafeTensorsWriter {
             writeFully(ch, len);
             writeFully(ch, ByteBuffer.wrap(header));
             for (Entry e : ordered) {
-                ByteBuffer b = e.bytes();
-                if (b.remaining() != e.byteSize()) {
-                    throw new IOException("tensor '" + e.name + "' produced " + b.remaining()
-                            + " bytes, expected " + e.byteSize());
-                }
-                writeFully(ch, b);
+                e.writeTo(ch);
             }
         });
     }

@@ -506,7 +506,14 @@ public record LlamaConfig(
     }
 
     public void save(Path file) throws IOException {
-        dev.tunelab.io.AtomicFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()));
+        save(file, "float32");
+    }
+
+    /** Writes config.json with {@code torch_dtype} naming the type the weights are stored in ("bfloat16", ...). */
+    public void save(Path file, String torchDtype) throws IOException {
+        ObjectNode json = toJson();
+        json.put("torch_dtype", torchDtype);
+        dev.tunelab.io.AtomicFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));
     }
 
     public Builder toBuilder() {

@@ -6,9 +6,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.tunelab.io.Dtype;
 import dev.tunelab.io.SafeTensors;
 import dev.tunelab.io.SafeTensorsCheckpoint;
 import dev.tunelab.io.SafeTensorsInfo;
+import dev.tunelab.io.SaveOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +31,6 @@ import java.util.TreeSet;
  * free them.
  */
 public final class LlamaModel extends Module implements AutoCloseable {
-    private static final String WEIGHTS_FILE = "model.safetensors";
-
     private final LlamaConfig config;
     private final NDManager manager;
     private final DataType dtype;
@@ -191,8 +191,28 @@ public final class LlamaModel extends Module implements AutoCloseable {
         }
     }
 
-    /** Writes {@code config.json} and {@code model.safetensors} in Hugging Face's layout. */
+    /**
+     * Writes {@code config.json} and the weights in Hugging Face's layout, in the model's own type:
+     * {@code model.safetensors}, or 5 GB shards with {@code model.safetensors.index.json} (as
+     * {@link #save(Path, SaveOptions)} with {@link SaveOptions#defaults()}).
+     */
     public void save(Path dir) throws IOException {
+        save(dir, SaveOptions.defaults());
+    }
+
+    /**
+     * Writes {@code config.json} (its {@code torch_dtype} naming the stored type) and the weights as
+     * transformers' {@code save_pretrained} does: {@code model.safetensors} when they fit in one
+     * shard of {@link SaveOptions#maxShardBytes()}, else {@code model-0000i-of-0000n.safetensors}
+     * and {@code model.safetensors.index.json}. Tensors are converted and written one piece at a
+     * time, so saving needs little memory besides the model. To save a LoRA model as a plain
+     * checkpoint, merge it first: {@code peft.mergeAndUnload().save(dir, SaveOptions.bf16())}.
+     *
+     * <pre>{@code
+     * model.save(Path.of("out"), SaveOptions.bf16().maxShardSize("2GB"));
+     * }</pre>
+     */
+    public void save(Path dir, SaveOptions options) throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         namedParameters().forEach((name, p) -> tensors.put(name, p.data()));
         if (!tensors.keySet().equals(expectedShapes(config).keySet())) { // adapters or quantized layers attached
@@ -202,9 +222,11 @@ public final class LlamaModel extends Module implements AutoCloseable {
                     + "(e.g. " + odd.stream().limit(3).toList() + "); save the adapter (PeftModel.save) or merge it first "
                     + "(PeftModel.mergeAndUnload)");
         }
+        Dtype stored = options.dtype() != null ? options.dtype() : Dtype.of(dtype);
         Files.createDirectories(dir);
-        SafeTensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
-        config.save(dir.resolve("config.json"));
+        SafeTensors.writer().metadata(Map.of("format", "pt")).floatsAs(stored)
+                .maxShardBytes(options.maxShardBytes()).writeCheckpoint(dir, tensors);
+        config.save(dir.resolve("config.json"), SaveOptions.torchDtype(stored));
     }
 
     /** Every weight's Hugging Face name and shape, in checkpoint order. */
