@@ -12,7 +12,7 @@ import java.util.Locale;
 
 /**
  * The real-size benchmark (issue 19): for real models' shapes filled with random bf16 weights
- * (bench/shapes/*.json, written once to a cache folder), each row loads the folder and trains a few
+ * (datasets/configs/*.json, written once to a cache folder), each row loads the folder and trains a few
  * steps in a child JVM of its own ({@link RealSizeStep}), so each peak RSS belongs to one setting.
  * Prints a Markdown table, the fp32 matmul peak, and PyTorch eager's full fine-tuning step on the
  * smallest shape; with --out it also writes the rows as JSON lines.
@@ -53,7 +53,7 @@ public final class RealSizeBench {
         if (cache == null) {
             throw new IllegalArgumentException("--cache DIR is required (random checkpoints are written there: 13.5 GB for 7B)");
         }
-        Path shapesDir = Path.of("bench", "shapes");
+        Path shapesDir = Path.of("datasets", "configs");
         ai.djl.engine.Engine.getInstance(); // loads libtorch before the first native call
         MatmulPeak peak = MatmulPeak.measure(2048, 10);
         System.err.printf(Locale.ROOT, "fp32 matmul peak: %.1f GFLOP/s%n", peak.flopsPerSecond() / 1e9);
