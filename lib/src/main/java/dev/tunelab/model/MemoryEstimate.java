@@ -57,49 +57,52 @@ public record MemoryEstimate(String what, long weights, long gradients, long opt
     }
 
     /**
-     * Training with {@code trainable} of the model's parameters updated by AdamW, micro-batches of
-     * {@code batchSize} rows of {@code length} tokens.
-     */
-    public static MemoryEstimate ofTraining(LlamaConfig config, int bytesPerValue, long trainable, int batchSize, int length) {
-        long tokens = (long) batchSize * length;
-        long perLayer = tokens * (8L * config.hiddenSize() + 4L * config.intermediateSize())
-                + 3L * batchSize * config.numAttentionHeads() * (long) length * length;
-        long head = 3L * tokens * config.vocabSize();
-        long activationValues = perLayer * config.numHiddenLayers() + head;
-        return new MemoryEstimate("training, micro-batches of " + batchSize + " x " + length + " tokens",
-                config.parameterCount() * bytesPerValue, 4 * trainable, 8 * trainable, 4 * activationValues);
-    }
-
-    /**
-     * Training an adapter (or, with fp32 storage, the whole model) on a base kept in {@code storage}:
-     * the stored weights; fp32 gradients and AdamW moments of the {@code trainable} parameters;
-     * the activations autograd keeps (as above, or with per-layer {@code checkpointing} each
-     * layer's input plus one layer's activations, the one being recomputed); and the weights a
-     * base stored smaller is widened to while in use: the embedding matrix for the LM head, and
-     * the decoder's linear weights, all of them without checkpointing (autograd keeps them for
-     * backward), one layer's with it.
+     * One training step with {@code trainable} parameters updated by AdamW, on a base kept in
+     * {@code storage}, micro-batches of {@code batchSize} rows of {@code length} tokens:
+     * <ul>
+     *   <li>weights as stored ({@link #ofModel(LlamaConfig, WeightStorage, DataType)});
+     *   <li>fp32 gradients and AdamW's two fp32 moments of the trainable parameters;
+     *   <li>activations: every array a decoder layer's forward pass makes lives until the step ends
+     *       (autograd needs most of them), per token 10 h + 9 q + 6 kv + 5 f values (h hidden, q and
+     *       kv the query and key/value widths, f the MLP's: norms, projections, rotary products, the
+     *       repeated keys and values, SwiGLU's five) and 4 x heads x length for the attention scores,
+     *       their scaling, mask and softmax; LoRA on every linear layer adds 3 (q + 2 kv + 2 h + 2 f)
+     *       (each update's A x, B A x and sum); plus one layer's gradients during backward. With
+     *       per-layer {@code checkpointing}, only each layer's input (h per token) is kept, and one
+     *       layer is alive twice over (recomputed, then its gradients). The head adds logits, their
+     *       log-softmax and both gradients: 4 x vocabulary per token;
+     *   <li>widened weights of a base stored smaller than the compute dtype: the embedding matrix for
+     *       the LM head, and the decoder's linear weights (all of them without checkpointing, as
+     *       autograd keeps them for backward; one layer's with it).
+     * </ul>
+     * Counted after Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
+     * Models", sec. 4.1, for this implementation's layers. The allocator's slack, the JVM and
+     * libtorch themselves (about 0.4 GiB of resident memory) come on top.
      */
     public static MemoryEstimate ofTraining(LlamaConfig config, WeightStorage storage, DataType computeType, long trainable,
             int batchSize, int length, boolean checkpointing) {
-        long computeBytes = computeType.getNumOfBytes();
+        long bytes = computeType.getNumOfBytes();
         long tokens = (long) batchSize * length;
-        long perLayer = tokens * (8L * config.hiddenSize() + 4L * config.intermediateSize())
-                + 3L * batchSize * config.numAttentionHeads() * (long) length * length;
-        long head = 3L * tokens * config.vocabSize();
-        long activationValues = (checkpointing
-                ? config.numHiddenLayers() * tokens * config.hiddenSize() + perLayer
-                : config.numHiddenLayers() * perLayer) + head;
+        long h = config.hiddenSize();
+        long q = (long) config.numAttentionHeads() * config.headDim();
+        long kv = (long) config.numKeyValueHeads() * config.headDim();
+        long f = config.intermediateSize();
+        boolean adapters = trainable < config.parameterCount();
+        long perToken = 10 * h + 9 * q + 6 * kv + 5 * f + 4L * config.numAttentionHeads() * length
+                + (adapters ? 3 * (q + 2 * kv + 2 * h + 2 * f) : 0);
+        long layer = tokens * perToken;
+        long layers = config.numHiddenLayers();
+        long activationValues = (checkpointing ? layers * tokens * h + 2 * layer : (layers + 1) * layer)
+                + 4 * tokens * config.vocabSize();
         long widened = 0;
         if (!storage.full()) {
-            long layerWeights = (long) config.hiddenSize() * config.headDim() * (2L * config.numAttentionHeads() + 2L * config.numKeyValueHeads())
-                    + 3L * config.hiddenSize() * config.intermediateSize();
-            widened = computeBytes * ((long) config.vocabSize() * config.hiddenSize()
-                    + (checkpointing ? layerWeights : layerWeights * config.numHiddenLayers()));
+            long layerWeights = h * (2 * q + 2 * kv) + 3 * h * f;
+            widened = bytes * ((long) config.vocabSize() * h + (checkpointing ? layerWeights : layerWeights * layers));
         }
         return new MemoryEstimate("training on " + storage + " weights, micro-batches of " + batchSize + " x " + length
                 + " tokens" + (checkpointing ? ", checkpointing layers" : ""),
                 ofModel(config, storage, computeType).weights(), 4 * trainable, 8 * trainable,
-                computeBytes * activationValues + widened);
+                bytes * activationValues + widened);
     }
 
     /**

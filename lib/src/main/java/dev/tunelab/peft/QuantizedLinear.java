@@ -137,13 +137,21 @@ public final class QuantizedLinear extends Linear {
         return centered.get("0:{}", blocks).add(Autograd.scalar(centered, absmaxOffset)).reshape(blocks, 1);
     }
 
-    /** The weight (out, in) in the compute dtype, rebuilt from the codes; its arrays belong to {@code m}. */
+    /**
+     * The weight (out, in) in the compute dtype, rebuilt from the codes; it belongs to {@code m}.
+     * The lookup's int64 indices and partial products (about three times the weight's fp32 size)
+     * are freed before it returns: the weight is a constant of the graph, so autograd needs none.
+     */
     public NDArray dequantizedWeight(NDManager m) {
-        NDArray values = lookup(codeTable, codes, m).reshape(blocks, blockSize).mul(blockAbsmax(m)).reshape(-1);
-        if (values.size() != out * in) {
-            values = values.get("0:{}", out * in);
+        try (NDManager scratch = m.newSubManager()) {
+            NDArray values = lookup(codeTable, codes, scratch).reshape(blocks, blockSize).mul(blockAbsmax(scratch)).reshape(-1);
+            if (values.size() != out * in) {
+                values = values.get("0:{}", out * in);
+            }
+            NDArray weight = values.reshape(out, in);
+            weight.attach(m);
+            return weight;
         }
-        return values.reshape(out, in);
     }
 
     @Override

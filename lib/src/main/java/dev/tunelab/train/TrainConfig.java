@@ -212,6 +212,10 @@ public final class TrainConfig {
     public int stopAfter() { return stopAfter; }
     /** The checkpointing setting, or null when unset (the trainer decides from the model's storage). */
     public Boolean gradientCheckpointing() { return gradientCheckpointing; }
+    /** Whether layers are checkpointed for a model whose weights are kept in {@code storage}: as set, else when it is stored smaller. */
+    public boolean gradientCheckpointingFor(dev.tunelab.model.WeightStorage storage) {
+        return gradientCheckpointing != null ? gradientCheckpointing : !storage.full();
+    }
 
     public LrSchedule lrSchedule() {
         return new LrSchedule(schedule, learningRate, warmup, steps, minLrRatio);

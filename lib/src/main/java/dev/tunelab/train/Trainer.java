@@ -33,8 +33,8 @@ public final class Trainer {
     private static TrainResult fit(TrainingLoop loop, LlamaModel model, BatchSource train, BatchSource eval, TrainConfig cfg) {
         // Gradients, AdamW state and activations must fit next to the weights, which are loaded already.
         Batch first = train.batch(0);
-        MemoryEstimate needs = MemoryEstimate.ofTraining(model.config(), model.dtype().getNumOfBytes(),
-                model.trainableParameterCount(), first.size(), first.length());
+        MemoryEstimate needs = MemoryEstimate.ofTraining(model.config(), model.storage(), model.dtype(),
+                model.trainableParameterCount(), first.size(), first.length(), cfg.gradientCheckpointingFor(model.storage()));
         needs.requireFits(model.manager().getDevice(), needs.weights());
         int k = cfg.gradAccumulation();
         if (eval != null) {

@@ -280,7 +280,7 @@ public final class TrainingLoop {
 
     /** TrainConfig's setting, or by default on exactly when the base is stored smaller than the compute dtype. */
     private boolean checkpointing() {
-        return cfg.gradientCheckpointing() != null ? cfg.gradientCheckpointing() : !model.storage().full();
+        return cfg.gradientCheckpointingFor(model.storage());
     }
 
     /** What a trainer's step can do: take optimizer updates, count tokens, add to the summary. */

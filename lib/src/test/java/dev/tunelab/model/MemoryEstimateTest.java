@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
 import dev.tunelab.train.Batch;
 import dev.tunelab.train.BatchSource;
 import dev.tunelab.train.TrainConfig;
@@ -34,15 +35,25 @@ class MemoryEstimateTest {
 
     @Test
     void trainingAddsGradientsAdamStateAndActivations() {
-        LlamaConfig c = tiny().maxPositions(64).build();
-        MemoryEstimate e = MemoryEstimate.ofTraining(c, 4, 1000, 2, 8);
+        LlamaConfig c = tiny().maxPositions(64).build(); // h 16, 2 heads x 8 (q 16), 1 KV head (kv 8), f 32, vocab 32, 2 layers
+        MemoryEstimate e = MemoryEstimate.ofTraining(c, WeightStorage.FP32, DataType.FLOAT32, c.parameterCount(), 2, 8, false);
         assertEquals(4 * c.parameterCount(), e.weights());
-        assertEquals(4_000, e.gradients());
-        assertEquals(8_000, e.optimizerState());
-        // per layer 16 tokens x (8 x 16 + 4 x 32) + 3 x 2 rows x 2 heads x 8^2; head 3 x 16 tokens x 32; fp32
-        long values = 2 * (16 * (8 * 16 + 4 * 32) + 3 * 2 * 2 * 64) + 3 * 16 * 32;
+        assertEquals(4 * c.parameterCount(), e.gradients());
+        assertEquals(8 * c.parameterCount(), e.optimizerState());
+        // per token 10 h + 9 q + 6 kv + 5 f + 4 heads x length = 160 + 144 + 48 + 160 + 64 = 576 values; 16 tokens;
+        // 2 layers kept + 1 layer of gradients; head 4 x 16 tokens x 32
+        long values = 3 * 16 * 576 + 4 * 16 * 32;
         assertEquals(4 * values, e.activations());
-        assertEquals(e.weights() + 12_000 + 4 * values, e.total());
+
+        // LoRA on an NF4 base with checkpointing: each layer's input (h per token) and one layer twice, plus
+        // 3 (q + 2 kv + 2 h + 2 f) per token for the updates; widened: the embedding and one layer's weights
+        MemoryEstimate q = MemoryEstimate.ofTraining(c, dev.tunelab.peft.Quantization.nf4(), DataType.FLOAT32, 1000, 2, 8, true);
+        long perToken = 576 + 3 * (16 + 2 * 8 + 2 * 16 + 2 * 32);
+        long qValues = 2 * 16 * 16 + 2 * 16 * perToken + 4 * 16 * 32;
+        long widened = 4 * (32 * 16 + 16 * (2 * 16 + 2 * 8) + 3 * 16 * 32);
+        assertEquals(4 * qValues + widened, q.activations());
+        assertEquals(4_000, q.gradients());
+        assertEquals(8_000, q.optimizerState());
     }
 
     @Test
@@ -86,7 +97,7 @@ class MemoryEstimateTest {
         try (LlamaModel model = LlamaModel.create(tiny().maxPositions(length).build(), 1)) {
             var e = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThrows(InsufficientMemoryException.class,
                     () -> Trainer.fit(model, huge, null, new TrainConfig().steps(1).runsDir(null).progress(false))));
-            assertTrue(e.getMessage().contains("training, micro-batches of 8 x 65536 tokens"), e.getMessage());
+            assertTrue(e.getMessage().contains("training on fp32 weights, micro-batches of 8 x 65536 tokens"), e.getMessage());
             assertTrue(e.estimate().activations() > 700 * MemoryEstimate.GIB, e.getMessage());
         }
         assertTrue(MemoryEstimate.available(Engine.getInstance().defaultDevice()) > 0);
