@@ -232,6 +232,15 @@ public final class Tokenizer implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Whether {@link #encode(String)} puts BOS in front of a text: {@code add_bos_token} of
+     * tokenizer_config.json when it says, the post-processor of tokenizer.json otherwise.
+     */
+    public boolean addsBos() {
+        long[] specials = encode("", true);
+        return bos != null && specials.length > 0 && specials[0] == bos;
+    }
+
     /** Text of {@code ids}, special tokens included. */
     public String decode(long[] ids) {
         return decode(ids, false);

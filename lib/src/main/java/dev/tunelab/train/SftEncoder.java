@@ -42,9 +42,8 @@ public final class SftEncoder<T> {
         }
         this.maxLength = maxLength;
         this.trainOnPrompt = trainOnPrompt;
-        // Whether the tokenizer starts a sequence with BOS (Llama does, GPT-2 and Qwen do not).
-        long[] specials = tokenizer.encode("", true);
-        this.addsBos = tokenizer.bosId().isPresent() && specials.length > 0 && specials[0] == tokenizer.bosId().getAsLong();
+        // Whether the tokenizer's config starts a sequence with BOS (Llama does, GPT-2 and Qwen do not).
+        this.addsBos = tokenizer.addsBos();
         if (template.appendEos() && tokenizer.eosId().isEmpty()) {
             throw new IllegalArgumentException("template " + template.name()
                     + " appends EOS, but the tokenizer has no eos_token (" + tokenizer.file() + ")");
