@@ -89,6 +89,13 @@ public final class BpeTrainer {
         this.modelMaxLength = b.modelMaxLength;
         this.chatTemplate = b.chatTemplate != null ? b.chatTemplate
                 : specials.contains("<|im_start|>") && specials.contains("<|im_end|>") ? CHATML_TEMPLATE : null;
+        if (chatTemplate != null) {
+            try { // a template that cannot render is refused now, not when the saved tokenizer is used
+                JinjaTemplate.compile(chatTemplate, java.time.Clock.systemUTC());
+            } catch (JinjaTemplate.JinjaException e) {
+                throw new IllegalArgumentException("chatTemplate: " + e.getMessage(), e);
+            }
+        }
     }
 
     public static Builder builder() {
@@ -157,7 +164,10 @@ public final class BpeTrainer {
             return this;
         }
 
-        /** {@code chat_template} (Jinja); by default ChatML when its markers are special tokens. */
+        /**
+         * {@code chat_template} (Jinja, checked when the trainer is built); by default ChatML when
+         * its markers are special tokens.
+         */
         public Builder chatTemplate(String template) {
             this.chatTemplate = template;
             return this;

@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
@@ -26,6 +28,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A Hugging Face fast tokenizer ({@code tokenizer.json}) with the special tokens of its
@@ -48,6 +51,10 @@ import java.util.Set;
  * config states them, decide whether {@link #encode(String)} adds BOS/EOS, as transformers'
  * {@code LlamaTokenizerFast} does (it rebuilds the post-processor from them); otherwise the
  * post-processor of {@code tokenizer.json} decides.
+ *
+ * <p>Chat templates: the Jinja {@code chat_template} of {@code tokenizer_config.json} (or a
+ * {@code chat_template.jinja} file, which wins, as in transformers) renders a conversation as the
+ * model was trained on it: {@link #applyChatTemplate}, {@link #jinjaChatTemplate()}.
  *
  * <p>Encoding and decoding may be called from several threads; {@link #close()} frees the native
  * tokenizer and must come last.
@@ -125,6 +132,7 @@ public final class Tokenizer implements AutoCloseable {
     private static final double NO_LIMIT = 1e18;
 
     private final Path file;
+    private final Path configFile;
     private final HuggingFaceTokenizer hf;
     private final Map<String, Long> vocab;
     private final String[] byId;
@@ -136,6 +144,9 @@ public final class Tokenizer implements AutoCloseable {
     private final boolean cleanUpSpaces;
     private final Integer modelMaxLength;
     private final Map<String, String> chatTemplates;
+    private final Map<String, Path> chatTemplateFiles;
+    private final Map<String, Object> templateVariables;
+    private final Map<String, JinjaChatTemplate> compiledTemplates = new ConcurrentHashMap<>();
 
     /**
      * Loads {@code dir/tokenizer.json} and, if present, {@code dir/tokenizer_config.json}.
@@ -159,6 +170,7 @@ public final class Tokenizer implements AutoCloseable {
 
     private Tokenizer(Path file, Path configFile, JsonNode config) {
         this.file = file;
+        this.configFile = configFile;
         byte[] bytes = readBytes(file);
         JsonNode json = parseJson(file, bytes);
         this.hf = createNative(file, bytes);
@@ -186,7 +198,10 @@ public final class Tokenizer implements AutoCloseable {
             Boolean cleanUp = bool(configFile, config, "clean_up_tokenization_spaces");
             this.cleanUpSpaces = cleanUp != null && cleanUp;
             this.modelMaxLength = maxLength(configFile, config);
-            this.chatTemplates = chatTemplates(configFile, config);
+            Map<String, Path> templateFiles = new LinkedHashMap<>();
+            this.chatTemplates = chatTemplates(configFile, config, templateFiles);
+            this.chatTemplateFiles = Collections.unmodifiableMap(templateFiles);
+            this.templateVariables = templateVariables(configFile, config);
 
             // What the post-processor of tokenizer.json adds around every sequence; add_bos_token
             // and add_eos_token are applied relative to it.
@@ -216,6 +231,51 @@ public final class Tokenizer implements AutoCloseable {
     public long[] encode(String text, boolean addSpecialTokens) {
         Objects.requireNonNull(text, "text");
         return adjust(hf.encode(text, addSpecialTokens, false).getIds(), addSpecialTokens);
+    }
+
+    /**
+     * Token ids of a text with, for each token, the characters of the text it stands for:
+     * {@code text.substring(start[i], end[i])} (UTF-16 indices, as Java strings count). A token
+     * that covers part of a character (byte-level BPE splits an emoji into several tokens) gets
+     * that whole character.
+     */
+    public record Encoded(long[] ids, int[] start, int[] end) {
+        public int length() {
+            return ids.length;
+        }
+    }
+
+    /**
+     * {@code encode(text, false)} with the character range of every token (see {@link Encoded}):
+     * no special tokens are added, as for the text a chat template writes.
+     */
+    public Encoded encodeWithOffsets(String text) {
+        Objects.requireNonNull(text, "text");
+        Encoding e = hf.encode(text, false, false);
+        long[] ids = e.getIds();
+        ai.djl.huggingface.tokenizers.jni.CharSpan[] spans = e.getCharTokenSpans();
+        // the native library counts Unicode code points; Java strings count UTF-16 units
+        int[] utf16 = new int[text.codePointCount(0, text.length()) + 1];
+        for (int cp = 0, i = 0; cp < utf16.length; cp++) {
+            utf16[cp] = i;
+            if (i < text.length()) {
+                i += Character.charCount(text.codePointAt(i));
+            }
+        }
+        int[] start = new int[ids.length];
+        int[] end = new int[ids.length];
+        for (int t = 0; t < ids.length; t++) {
+            if (spans[t] != null) {
+                start[t] = utf16[Math.min(spans[t].getStart(), utf16.length - 1)];
+                end[t] = utf16[Math.min(spans[t].getEnd(), utf16.length - 1)];
+            }
+        }
+        return new Encoded(ids, start, end);
+    }
+
+    /** The added tokens marked special in tokenizer.json ({@code <|im_end|>}, {@code </s>}, ...), by id. */
+    public List<String> specialTokens() {
+        return specialIds.stream().sorted().map(id -> byId[id.intValue()]).toList();
     }
 
     private long[] adjust(long[] ids, boolean addSpecialTokens) {
@@ -445,6 +505,46 @@ public final class Tokenizer implements AutoCloseable {
         return chatTemplates;
     }
 
+    /**
+     * The chat template ready to render, as transformers picks it: the only one, or the one named
+     * "default" when there are several.
+     *
+     * @throws TokenizerException when the tokenizer has none (or several and no default), or it
+     *     does not compile; the message names the file
+     */
+    public JinjaChatTemplate jinjaChatTemplate() {
+        if (chatTemplates.isEmpty()) {
+            throw new TokenizerException(configFile, "has no chat_template (and there is no chat_template.jinja):"
+                    + " this tokenizer does not say how to format a conversation; pick a format yourself, e.g."
+                    + " ChatTemplate.CHATML");
+        }
+        if (chatTemplates.size() > 1 && !chatTemplates.containsKey("default")) {
+            throw new TokenizerException(configFile, "has several chat templates " + chatTemplates.keySet()
+                    + " and none named \"default\": name one with jinjaChatTemplate(name)");
+        }
+        return jinjaChatTemplate(chatTemplates.containsKey("default") ? "default" : chatTemplates.keySet().iterator().next());
+    }
+
+    /** The chat template named {@code name} (see {@link #chatTemplates()}), ready to render. */
+    public JinjaChatTemplate jinjaChatTemplate(String name) {
+        if (!chatTemplates.containsKey(name)) {
+            throw new TokenizerException(configFile, "has no chat template named \"" + name + "\" (it has "
+                    + chatTemplates.keySet() + ")");
+        }
+        return compiledTemplates.computeIfAbsent(name, n -> new JinjaChatTemplate(n, chatTemplates.get(n),
+                chatTemplateFiles.get(n), templateVariables, Clock.systemDefaultZone()));
+    }
+
+    /**
+     * The conversation as the model's chat template writes it, as transformers'
+     * {@code apply_chat_template(messages, tokenize=False, add_generation_prompt=...)}: maps with
+     * {@code role} and {@code content}. Encode it with {@code encode(text, false)}: the template
+     * writes the special tokens it wants (BOS included).
+     */
+    public String applyChatTemplate(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt) {
+        return jinjaChatTemplate().render(messages, addGenerationPrompt);
+    }
+
     /** The tokenizer.json this was loaded from. */
     public Path file() {
         return file;
@@ -614,25 +714,78 @@ public final class Tokenizer implements AutoCloseable {
         return d >= NO_LIMIT || d > Integer.MAX_VALUE ? null : (int) d;
     }
 
-    private static Map<String, String> chatTemplates(Path configFile, JsonNode config) {
+    /**
+     * The chat templates by name: {@code chat_template} of tokenizer_config.json (a string, named
+     * "default", or a list of {name, template}), overridden as transformers does by a
+     * {@code chat_template.jinja} file ("default") and {@code additional_chat_templates/<name>.jinja}
+     * files next to it.
+     */
+    private static Map<String, String> chatTemplates(Path configFile, JsonNode config, Map<String, Path> files) {
+        Map<String, String> m = new LinkedHashMap<>();
         JsonNode n = config == null ? null : config.get("chat_template");
-        if (n == null || n.isNull()) {
-            return Map.of();
-        }
-        if (n.isTextual()) {
-            return Map.of("default", n.asText());
-        }
-        if (n.isArray()) { // [{"name": ..., "template": ...}, ...]
-            Map<String, String> m = new LinkedHashMap<>();
-            for (JsonNode t : n) {
-                if (!t.path("name").isTextual() || !t.path("template").isTextual()) {
-                    throw new TokenizerException(configFile, "chat_template entries need a string name and template, got " + t);
+        if (n != null && !n.isNull()) {
+            if (n.isTextual()) {
+                m.put("default", n.asText());
+            } else if (n.isArray()) { // [{"name": ..., "template": ...}, ...]
+                for (JsonNode t : n) {
+                    if (!t.path("name").isTextual() || !t.path("template").isTextual()) {
+                        throw new TokenizerException(configFile, "chat_template entries need a string name and template, got " + t);
+                    }
+                    m.put(t.get("name").asText(), t.get("template").asText());
                 }
-                m.put(t.get("name").asText(), t.get("template").asText());
+            } else {
+                throw new TokenizerException(configFile, "chat_template must be a string or a list of {name, template}, got " + n.getNodeType());
             }
-            return Collections.unmodifiableMap(m);
         }
-        throw new TokenizerException(configFile, "chat_template must be a string or a list of {name, template}, got " + n.getNodeType());
+        m.keySet().forEach(name -> files.put(name, configFile));
+        Path folder = configFile.getParent();
+        Path jinja = folder.resolve("chat_template.jinja");
+        if (Files.isRegularFile(jinja)) {
+            m.put("default", new String(readBytes(jinja), StandardCharsets.UTF_8));
+            files.put("default", jinja);
+        }
+        Path extra = folder.resolve("additional_chat_templates");
+        if (Files.isDirectory(extra)) {
+            try (var list = Files.list(extra)) {
+                for (Path f : list.filter(f -> f.getFileName().toString().endsWith(".jinja")).sorted().toList()) {
+                    String name = f.getFileName().toString().replaceFirst("\\.jinja$", "");
+                    m.put(name, new String(readBytes(f), StandardCharsets.UTF_8));
+                    files.put(name, f);
+                }
+            } catch (IOException e) {
+                throw new TokenizerException(extra, "cannot be listed: " + e, e);
+            }
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * What transformers passes a chat template besides the messages: its special_tokens_map, the
+     * special tokens of tokenizer_config.json that are set, as strings.
+     */
+    private static Map<String, Object> templateVariables(Path configFile, JsonNode config) {
+        Map<String, Object> vars = new LinkedHashMap<>();
+        for (String key : List.of("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")) {
+            String token = specialToken(configFile, config, key);
+            if (token != null) {
+                vars.put(key, token);
+            }
+        }
+        JsonNode extra = config == null ? null : config.get("additional_special_tokens");
+        if (extra != null && extra.isArray() && !extra.isEmpty()) {
+            List<String> tokens = new ArrayList<>();
+            for (JsonNode t : extra) {
+                if (t.isTextual()) {
+                    tokens.add(t.asText());
+                } else if (t.isObject() && t.path("content").isTextual()) {
+                    tokens.add(t.get("content").asText());
+                } else {
+                    throw new TokenizerException(configFile, "additional_special_tokens entries must be strings or objects with a string \"content\", got " + t);
+                }
+            }
+            vars.put("additional_special_tokens", List.copyOf(tokens));
+        }
+        return Collections.unmodifiableMap(vars);
     }
 
     private static OptionalLong opt(Long v) {

@@ -1,13 +1,9 @@
 package dev.tunelab.train;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tunelab.io.ChatTokenizers;
 import dev.tunelab.io.Tokenizer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A byte-level tokenizer for the SFT tests, written to a folder on the fly: one token per byte
@@ -22,44 +18,7 @@ public final class SftTestTokenizer {
     private SftTestTokenizer() {}
 
     public static Tokenizer create(Path dir) {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode root = json.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        for (int i = 0; i < SPECIALS.length; i++) {
-            added.addObject().put("id", i).put("content", SPECIALS[i]).put("single_word", false).put("lstrip", false)
-                    .put("rstrip", false).put("normalized", false).put("special", true);
-        }
-        root.putNull("normalizer");
-        root.set("pre_tokenizer", byteLevel(json));
-        root.putNull("post_processor");
-        root.set("decoder", byteLevel(json));
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE").putNull("dropout");
-        model.putNull("unk_token").putNull("continuing_subword_prefix").putNull("end_of_word_suffix");
-        model.put("fuse_unk", false).put("byte_fallback", false).put("ignore_merges", false);
-        ObjectNode vocab = model.putObject("vocab");
-        for (int i = 0; i < SPECIALS.length; i++) {
-            vocab.put(SPECIALS[i], i);
-        }
-        char[] byteChars = byteToChar();
-        for (int b = 0; b < 256; b++) {
-            vocab.put(String.valueOf(byteChars[b]), 5 + b);
-        }
-        model.putArray("merges");
-
-        ObjectNode config = json.createObjectNode();
-        config.put("bos_token", "<s>").put("eos_token", "</s>").put("pad_token", "<pad>").put("add_bos_token", true);
-        try {
-            Files.createDirectories(dir);
-            json.writeValue(dir.resolve("tokenizer.json").toFile(), root);
-            json.writeValue(dir.resolve("tokenizer_config.json").toFile(), config);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return Tokenizer.load(dir);
+        return ChatTokenizers.create(dir, List.of(SPECIALS), "<s>", "</s>", "<pad>", true, null);
     }
 
     /** Token id of each byte of {@code text} (UTF-8), without BOS. */
@@ -70,21 +29,5 @@ public final class SftTestTokenizer {
             ids[i] = 5 + (b[i] & 0xff);
         }
         return ids;
-    }
-
-    private static ObjectNode byteLevel(ObjectMapper json) {
-        return json.createObjectNode().put("type", "ByteLevel").put("add_prefix_space", false)
-                .put("trim_offsets", true).put("use_regex", true);
-    }
-
-    // GPT-2's table: printable bytes map to themselves, the others to code points from 256 up.
-    private static char[] byteToChar() {
-        char[] out = new char[256];
-        int next = 256;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            out[b] = printable ? (char) b : (char) next++;
-        }
-        return out;
     }
 }
