@@ -9,6 +9,10 @@ import dev.tunelab.generate.Generator;
 import dev.tunelab.io.SaveOptions;
 import dev.tunelab.io.Tokenizer;
 import dev.tunelab.model.LlamaModel;
+import dev.tunelab.train.ChatTemplate;
+import dev.tunelab.train.ChatTemplate.Message;
+import dev.tunelab.train.ModelChatTemplate;
+import dev.tunelab.train.PromptTemplate;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +53,34 @@ public final class LanguageModel implements AutoCloseable {
         return generator().generate(ids, config);
     }
 
+    /**
+     * The assistant's answer to a conversation, in the model's own chat format
+     * ({@link ChatTemplate#forModel}: the chat template of its tokenizer_config.json): the
+     * conversation rendered with {@code add_generation_prompt=True}, tokenized without adding
+     * special tokens (the template writes its own BOS), continued until the token that ends the
+     * assistant's turn or any other end token ({@link #endTokens}).
+     *
+     * <pre>{@code
+     * lm.chat(List.of(Message.system("Be brief."), Message.user("Hi!")), GenerationConfig.greedy().maxNewTokens(50)).text();
+     * }</pre>
+     */
+    public Generation chat(List<Message> messages, GenerationConfig config) {
+        return chat(messages, ChatTemplate.forModel(tokenizer), config);
+    }
+
+    /** {@link #chat(List, GenerationConfig)} in a chosen format, e.g. {@link ChatTemplate#CHATML}. */
+    public Generation chat(List<Message> messages, PromptTemplate<List<Message>> format, GenerationConfig config) {
+        long[] prompt = format.promptIds(messages, tokenizer);
+        String endOfTurn = format instanceof ModelChatTemplate m ? m.endOfTurn().orElse(null)
+                : format instanceof ChatTemplate ? ChatTemplate.IM_END : null;
+        Set<Long> stop = endTokens(model, tokenizer);
+        if (endOfTurn != null) {
+            tokenizer.tokenToId(endOfTurn).ifPresent(stop::add);
+        }
+        long pad = tokenizer.padId().orElse(stop.isEmpty() ? 0 : stop.iterator().next());
+        return new Generator(model, stop, pad, ids -> tokenizer.decode(ids, true)).generate(List.of(prompt), config).get(0);
+    }
+
     /** A generator for token ids that stops at every end token ({@link #endTokens}) and decodes with this tokenizer. */
     public Generator generator() {
         return generator(model, tokenizer);
@@ -86,7 +118,7 @@ public final class LanguageModel implements AutoCloseable {
     public void save(Path dir, SaveOptions options) throws IOException {
         model.save(dir, options);
         Path source = tokenizer.file().toAbsolutePath().getParent();
-        for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja")) {
             Path from = source.resolve(f);
             Path to = dir.resolve(f);
             if (Files.exists(from) && !Files.isSameFile(source, dir.toAbsolutePath())) {

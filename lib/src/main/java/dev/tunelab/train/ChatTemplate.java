@@ -1,12 +1,13 @@
 package dev.tunelab.train;
 
+import dev.tunelab.io.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
 /**
- * The ChatML conversation format (OpenAI's, used by Qwen and SmolLM2-Instruct): every message is
+ * The ChatML conversation format (OpenAI's, used by Qwen and SmolLM2-Instruct), written in Java: every message is
  * {@code <|im_start|>role\ncontent<|im_end|>\n}, and a model is asked to answer by ending the
  * prompt with {@code <|im_start|>assistant\n}.
  *
@@ -14,6 +15,10 @@ import java.util.Set;
  * content and its {@code <|im_end|>} are trained (so the model learns to close its turn), the
  * role headers, the user and system turns and the newline between turns are not. No EOS is
  * appended: {@code <|im_end|>} is the stop token (pass its id to the Generator as EOS).
+ *
+ * <p>A model that ships a chat template should be trained and prompted with that template:
+ * {@link #forModel(Tokenizer)}. {@link #CHATML} is for models without one (or to choose ChatML on
+ * purpose); its segments are tokenized one by one, and BOS is added when the tokenizer adds it.
  */
 public final class ChatTemplate implements PromptTemplate<List<ChatTemplate.Message>> {
 
@@ -37,6 +42,17 @@ public final class ChatTemplate implements PromptTemplate<List<ChatTemplate.Mess
 
     /** ChatML with loss on the assistant turns. */
     public static final ChatTemplate CHATML = new ChatTemplate(Set.of("assistant"));
+
+    /**
+     * The chat format of a model: its own chat template ({@code chat_template} of
+     * tokenizer_config.json, see {@link ModelChatTemplate}), loss on the assistant turns. Pick
+     * {@link #CHATML} explicitly for a model without one, or to use ChatML anyway.
+     *
+     * @throws dev.tunelab.io.TokenizerException when the tokenizer has no chat template, naming the file
+     */
+    public static ModelChatTemplate forModel(Tokenizer tokenizer) {
+        return ModelChatTemplate.of(tokenizer);
+    }
 
     private final Set<String> trainedRoles;
 
@@ -63,12 +79,8 @@ public final class ChatTemplate implements PromptTemplate<List<ChatTemplate.Mess
     /** The conversation up to its last message that is not an assistant answer, then the assistant header. */
     @Override
     public String prompt(List<Message> messages) {
-        List<Message> context = checked(messages);
-        if (!context.isEmpty() && context.get(context.size() - 1).role().equals("assistant")) {
-            context = context.subList(0, context.size() - 1);
-        }
         StringBuilder s = new StringBuilder();
-        for (Message m : context) {
+        for (Message m : context(messages)) {
             s.append(IM_START).append(m.role()).append('\n').append(m.content()).append(IM_END).append('\n');
         }
         return s.append(IM_START).append("assistant\n").toString();
@@ -99,7 +111,16 @@ public final class ChatTemplate implements PromptTemplate<List<ChatTemplate.Mess
         }
     }
 
-    private static List<Message> checked(List<Message> messages) {
+    /** The messages before the last one when it is an assistant answer (what a model is asked to answer), all otherwise. */
+    static List<Message> context(List<Message> messages) {
+        List<Message> context = checked(messages);
+        if (!context.isEmpty() && context.get(context.size() - 1).role().equals("assistant")) {
+            return context.subList(0, context.size() - 1);
+        }
+        return context;
+    }
+
+    static List<Message> checked(List<Message> messages) {
         Objects.requireNonNull(messages, "messages");
         for (int i = 0; i < messages.size(); i++) {
             Message m = messages.get(i);

@@ -1,5 +1,6 @@
 package dev.tunelab.train;
 
+import dev.tunelab.io.Tokenizer;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
@@ -10,8 +11,9 @@ import java.util.function.Function;
  * reads). {@link SftEncoder} tokenizes every segment on its own and concatenates the ids, so the
  * boundary between prompt and answer is exact in tokens, not guessed from characters.
  *
- * <p>Three ready-made ones: {@link #alpaca()} for {@link SftExample}s, {@link ChatTemplate#CHATML}
- * for conversations, and {@link #of(Function, Function)} for your own prompt/response pair:
+ * <p>Ready-made ones: {@link #alpaca()} for {@link SftExample}s, {@link ChatTemplate#forModel} (the
+ * model's own chat template) and {@link ChatTemplate#CHATML} for conversations, and
+ * {@link #of(Function, Function)} for your own prompt/response pair:
  * <pre>{@code
  * PromptTemplate<String[]> qa = PromptTemplate.of(x -> "Q: " + x[0] + "\nA: ", x -> x[1]);
  * }</pre>
@@ -42,6 +44,39 @@ public interface PromptTemplate<T> {
      */
     default boolean appendEos() {
         return true;
+    }
+
+    /**
+     * Whether the tokenizer adds its own special tokens (BOS, when its config says so) in front.
+     * False for a template that writes them itself, as a model's chat template does: otherwise a
+     * template starting with {@code bos_token} would get a second BOS.
+     */
+    default boolean addSpecialTokens() {
+        return true;
+    }
+
+    /**
+     * Whether the segments are tokenized as one text, a token being trained when any of its
+     * characters is in a trained segment (as transformers and TRL tokenize a chat template's
+     * output), rather than each segment on its own (exact boundaries, see {@link SftEncoder}).
+     */
+    default boolean tokenizeAsOneText() {
+        return false;
+    }
+
+    /**
+     * The token ids to generate an answer from: the tokenizer's BOS when it adds one and
+     * {@link #addSpecialTokens()} says so, then {@link #prompt} (never an EOS).
+     */
+    default long[] promptIds(T example, Tokenizer tokenizer) {
+        long[] prompt = tokenizer.encode(prompt(example), false);
+        if (!addSpecialTokens() || !tokenizer.addsBos()) {
+            return prompt;
+        }
+        long[] out = new long[prompt.length + 1];
+        out[0] = tokenizer.bosId().getAsLong();
+        System.arraycopy(prompt, 0, out, 1, prompt.length);
+        return out;
     }
 
     /** A name for run records and fingerprints; two templates that render differently need different names. */

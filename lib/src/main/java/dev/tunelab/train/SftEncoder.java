@@ -21,6 +21,12 @@ import java.util.Objects;
  * separately tokenized segment; the answer then starts with that marker in training, which is
  * also what the model sees when it generates after the prompt.
  *
+ * <p>A template that {@linkplain PromptTemplate#tokenizeAsOneText() tokenizes as one text} (a
+ * model's chat template, {@link ModelChatTemplate}) is encoded in one piece instead, as
+ * transformers encodes a chat template's output, and a token is trained when any of its
+ * characters belongs to a trained segment; such a template writes its own special tokens, so the
+ * tokenizer adds no BOS.
+ *
  * @param <T> the example type of the template
  */
 public final class SftEncoder<T> {
@@ -42,8 +48,9 @@ public final class SftEncoder<T> {
         }
         this.maxLength = maxLength;
         this.trainOnPrompt = trainOnPrompt;
-        // Whether the tokenizer's config starts a sequence with BOS (Llama does, GPT-2 and Qwen do not).
-        this.addsBos = tokenizer.addsBos();
+        // BOS when the tokenizer's config adds one (Llama does, GPT-2 and Qwen do not), unless the
+        // template writes its own special tokens (a model's chat template).
+        this.addsBos = template.addSpecialTokens() && tokenizer.addsBos();
         if (template.appendEos() && tokenizer.eosId().isEmpty()) {
             throw new IllegalArgumentException("template " + template.name()
                     + " appends EOS, but the tokenizer has no eos_token (" + tokenizer.file() + ")");
@@ -58,10 +65,15 @@ public final class SftEncoder<T> {
             ids.add(tokenizer.bosId().getAsLong());
             trained.add(false);
         }
-        for (PromptTemplate.Segment segment : template.render(example)) {
-            for (long id : tokenizer.encode(segment.text(), false)) {
-                ids.add(id);
-                trained.add(segment.trained());
+        List<PromptTemplate.Segment> segments = template.render(example);
+        if (template.tokenizeAsOneText()) {
+            addTogether(segments, ids, trained);
+        } else {
+            for (PromptTemplate.Segment segment : segments) {
+                for (long id : tokenizer.encode(segment.text(), false)) {
+                    ids.add(id);
+                    trained.add(segment.trained());
+                }
             }
         }
         if (template.appendEos()) {
@@ -79,6 +91,27 @@ public final class SftEncoder<T> {
         return new SftSequence(idArray, labels, n < ids.size(), responseCut);
     }
 
+    /** The segments as one text; a token is trained when any of its characters is in a trained segment. */
+    private void addTogether(List<PromptTemplate.Segment> segments, List<Long> ids, List<Boolean> trained) {
+        StringBuilder text = new StringBuilder();
+        boolean[] trainedChar = new boolean[segments.stream().mapToInt(s -> s.text().length()).sum()];
+        for (PromptTemplate.Segment segment : segments) {
+            if (segment.trained()) {
+                java.util.Arrays.fill(trainedChar, text.length(), text.length() + segment.text().length(), true);
+            }
+            text.append(segment.text());
+        }
+        Tokenizer.Encoded enc = tokenizer.encodeWithOffsets(text.toString());
+        for (int t = 0; t < enc.length(); t++) {
+            boolean any = false;
+            for (int c = enc.start()[t]; c < enc.end()[t] && !any; c++) {
+                any = trainedChar[c];
+            }
+            ids.add(enc.ids()[t]);
+            trained.add(any);
+        }
+    }
+
     /**
      * Every example, in order. A bad example (a null field, a template error) fails with its index.
      */
@@ -94,16 +127,9 @@ public final class SftEncoder<T> {
         return out;
     }
 
-    /** The ids to generate an answer from: BOS (if the tokenizer adds it) and the template's prompt. */
+    /** The ids to generate an answer from: BOS (if the tokenizer and template want it) and the template's prompt. */
     public long[] promptIds(T example) {
-        long[] prompt = tokenizer.encode(template.prompt(example), false);
-        if (!addsBos) {
-            return prompt;
-        }
-        long[] out = new long[prompt.length + 1];
-        out[0] = tokenizer.bosId().getAsLong();
-        System.arraycopy(prompt, 0, out, 1, prompt.length);
-        return out;
+        return template.promptIds(example, tokenizer);
     }
 
     public PromptTemplate<T> template() {
