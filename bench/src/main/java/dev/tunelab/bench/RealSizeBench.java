@@ -17,7 +17,7 @@ import java.util.Locale;
  * Prints a Markdown table, the fp32 matmul peak, and PyTorch eager's full fine-tuning step on the
  * smallest shape; with --out it also writes the rows as JSON lines.
  *
- * <p>Usage: RealSizeBench --cache DIR [--shapes a,b] [--seq 512] [--steps 3] [--out FILE] [--no-torch]
+ * <p>Usage: RealSizeBench --cache DIR [--shapes a,b (in this order)] [--seq 512] [--steps 3] [--out FILE] [--no-torch]
  */
 public final class RealSizeBench {
     /** shape, mode, storage, checkpointing: the rows, in order. */
@@ -62,10 +62,15 @@ public final class RealSizeBench {
         StringBuilder table = new StringBuilder();
         table.append("| shape | parameters | mode | base weights | checkpointing | load s | load peak RSS | step peak RSS | estimate | s/step | tokens/s | model FLOP/s (share of peak) |\n");
         table.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-        for (String[] row : PLAN) {
-            if (shapes != null && !shapes.contains(row[0])) {
-                continue;
+        List<String[]> plan = new ArrayList<>();
+        for (String shape : shapes != null ? shapes : List.of(PLAN).stream().map(r -> r[0]).distinct().toList()) {
+            for (String[] row : PLAN) {
+                if (row[0].equals(shape)) {
+                    plan.add(row);
+                }
             }
+        }
+        for (String[] row : plan) {
             Path config = shapesDir.resolve(row[0] + ".json");
             Path dir = RandomCheckpoint.ensure(config, cache.resolve(row[0]), 1);
             System.err.println("row: " + String.join(" ", row));

@@ -43,6 +43,9 @@ public final class RealSizeStep {
         int seq = Integer.parseInt(args[5]);
 
         Map<String, Object> row = new LinkedHashMap<>();
+        try (var m = ai.djl.ndarray.NDManager.newBaseManager()) { // libtorch loaded and its thread pool started
+            m.ones(new ai.djl.ndarray.types.Shape(64, 64)).matMul(m.ones(new ai.djl.ndarray.types.Shape(64, 64))).sum().getFloat();
+        }
         row.put("runtime_rss", ProcessMemory.residentBytes()); // JVM + libtorch before any weight
         long t0 = System.nanoTime();
         LlamaModel model = LlamaModel.load(dir, storage);
@@ -60,6 +63,8 @@ public final class RealSizeStep {
         StepClock clock = new StepClock(new TokenWindows(tokens, 1, seq, 7), steps, Set.of());
         TrainConfig cfg = new TrainConfig().steps(steps).learningRate(1e-4).runsDir(null).progress(false).logEvery(1)
                 .gradientCheckpointing(checkpointing);
+        row.put("device", model.device().toString());
+        row.put("compute_dtype", model.dtype().toString());
         var result = peft != null ? Trainer.fit(peft, clock, null, cfg) : Trainer.fit(model, clock, null, cfg);
         long end = System.nanoTime();
         double[] seconds = new double[steps];

@@ -212,15 +212,11 @@ public final class SafeTensorsFile implements AutoCloseable {
         convert(in, i.dtype(), out, target, (int) count);
         out.rewind();
         // Never hand DJL the mapping itself: PyTorch could write into a read-only mapping and crash
-        // the JVM. An array made from a buffer keeps using it, so copy into PyTorch's own memory and
-        // free the buffer now rather than whenever the garbage collector gets to it.
+        // the JVM. The converted values go to PyTorch's own memory and both buffers are freed now,
+        // not whenever the garbage collector gets to them.
         Shape shape = first == 0 && count == i.elementCount() ? i.djlShape() : new Shape(count);
-        NDArray owned;
-        try (NDArray wrapped = manager.create(out, shape, target)) {
-            owned = wrapped.duplicate();
-        }
-        DirectBuffers.free(out);
-        return owned;
+        NativeArrays.free(in); // unmap: read pages would count as resident memory until a collection
+        return NativeArrays.copyOf(manager, out, shape, target);
     }
 
     /** Loads every tensor with its default type, in header order. */
@@ -278,6 +274,7 @@ public final class SafeTensorsFile implements AutoCloseable {
                                     + " cannot be read as floats");
             }
         }
+        NativeArrays.free(in);
         return out;
     }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import dev.tunelab.io.NativeArrays;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.Dense;
 import dev.tunelab.model.Linear;
@@ -104,10 +105,11 @@ public final class QuantizedLinear extends Linear {
         return t;
     }
 
+    /** The bytes as a uint8 array in PyTorch's memory (a 7B model's codes would exceed the JVM's direct-memory limit). */
     private static NDArray uint8(NDManager manager, byte[] bytes) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(bytes.length);
         buffer.put(bytes).rewind();
-        return manager.create(buffer, new Shape(bytes.length), DataType.UINT8);
+        return NativeArrays.copyOf(manager, buffer, new Shape(bytes.length), DataType.UINT8);
     }
 
     /**

@@ -1,0 +1,65 @@
+package dev.tunelab.io;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+
+/**
+ * Arrays in PyTorch's own memory made from Java buffers, and buffers returned at once. DJL's
+ * arrays made from a direct buffer keep using it, and Java frees a direct buffer (or unmaps a
+ * mapped file region, whose pages count as the process's resident memory) only when the garbage
+ * collector finds it unreachable: a loader going through a checkpoint tensor by tensor would
+ * otherwise hold gigabytes of dead buffers and mapped pages, and quantized codes would count
+ * against the JVM's direct-memory limit (the heap size by default).
+ */
+public final class NativeArrays {
+    private static final Object UNSAFE;
+    private static final Method INVOKE_CLEANER;
+
+    static {
+        Object unsafe = null;
+        Method cleaner = null;
+        try { // sun.misc.Unsafe.invokeCleaner, public since Java 9 in the jdk.unsupported module
+            Class<?> type = Class.forName("sun.misc.Unsafe");
+            Field field = type.getDeclaredField("theUnsafe");
+            field.setAccessible(true);
+            unsafe = field.get(null);
+            cleaner = type.getMethod("invokeCleaner", ByteBuffer.class);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // not available: buffers are freed by the garbage collector, later
+        }
+        UNSAFE = unsafe;
+        INVOKE_CLEANER = cleaner;
+    }
+
+    private NativeArrays() {}
+
+    /** A copy of {@code data} (a direct buffer in native byte order) in PyTorch's memory; the buffer is freed. */
+    public static NDArray copyOf(NDManager manager, ByteBuffer data, Shape shape, DataType type) {
+        NDArray owned;
+        try (NDArray wrapped = manager.create(data, shape, type)) {
+            owned = wrapped.duplicate();
+        }
+        free(data);
+        return owned;
+    }
+
+    /**
+     * Frees a direct buffer, or unmaps a mapped one, now; it must not be used (or wrapped by an
+     * array) afterwards. Slices and duplicates cannot be freed and are left to the collector.
+     */
+    public static void free(ByteBuffer buffer) {
+        if (INVOKE_CLEANER == null || !buffer.isDirect()) {
+            return;
+        }
+        try {
+            INVOKE_CLEANER.invoke(UNSAFE, buffer);
+        } catch (ReflectiveOperationException | IllegalArgumentException e) {
+            // a slice or duplicate: leave it to the garbage collector
+        }
+    }
+}
