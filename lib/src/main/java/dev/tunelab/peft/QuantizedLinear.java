@@ -113,13 +113,16 @@ public final class QuantizedLinear extends Linear {
     }
 
     /**
-     * Code book values of byte codes. The int64 index is a per-step temporary attached to {@code m},
-     * and the gathered result follows it there, so nothing piles up in the model's manager.
+     * Code book values of byte codes, in {@code m}. The int32 index (half an int64's size; PyTorch's
+     * embedding takes either) is freed as soon as the values are gathered: with no gradient through
+     * the weight, nothing else needs it, and a 7B layer's index is hundreds of MB.
      */
     private static NDArray lookup(NDArray table, NDArray byteCodes, NDManager m) {
-        NDArray index = byteCodes.toType(DataType.INT64, true);
-        index.attach(m);
-        return ai.djl.nn.core.Embedding.embedding(index, table, SparseFormat.DENSE).head();
+        try (NDArray index = byteCodes.toType(DataType.INT32, true)) {
+            NDArray values = ai.djl.nn.core.Embedding.embedding(index, table, SparseFormat.DENSE).head();
+            values.attach(m);
+            return values;
+        }
     }
 
     /** A new handle on a stored array for this step (closing it leaves the stored array alone). */
