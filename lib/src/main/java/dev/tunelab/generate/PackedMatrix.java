@@ -1,0 +1,159 @@
+package dev.tunelab.generate;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A weight matrix W (out, in) with an optional bias, laid out for {@code y = x W^T + b} with the
+ * Vector API. The outputs are cut into panels of {@link #PANEL} (four vectors); a panel is stored
+ * as (in, PANEL), so one row of x walks through contiguous memory, each input broadcast against
+ * the panel's weights (the packing of GEMM libraries, Goto and van de Geijn 2008).
+ *
+ * <p>Every output is one chain of fused multiply-adds over the inputs in order (i = 0, 1, ...),
+ * and the bias is added last. There is no horizontal sum, so an output does not depend on the
+ * vector width, the number of threads, the other rows in the batch or the JIT tier: batched and
+ * single-row decoding give bit-identical logits.
+ */
+final class PackedMatrix {
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final int LANES = SPECIES.length();
+    static final int PANEL = 4 * LANES;
+    /** Below this many multiply-adds a product runs on the calling thread: waking workers costs more. */
+    private static final long PARALLEL_WORK = 1 << 20;
+
+    final int out;
+    final int in;
+    private final int panels;
+    private final float[] packed; // (panels, in, PANEL), zero-padded past `out`
+    private final float[] bias; // (out) or null
+
+    /** @param weight (out, in) row-major; @param bias (out) or null */
+    PackedMatrix(float[] weight, float[] bias, int out, int in) {
+        if (weight.length != (long) out * in || (bias != null && bias.length != out)) {
+            throw new IllegalArgumentException("weight of " + weight.length + " values is not " + out + " x " + in);
+        }
+        this.out = out;
+        this.in = in;
+        this.panels = (out + PANEL - 1) / PANEL;
+        this.packed = new float[panels * in * PANEL];
+        for (int o = 0; o < out; o++) {
+            int base = (o / PANEL) * in * PANEL + o % PANEL;
+            for (int i = 0; i < in; i++) {
+                packed[base + i * PANEL] = weight[o * in + i];
+            }
+        }
+        this.bias = bias;
+    }
+
+    /** y (rows, out) = x (rows, in) W^T + b; both row-major and dense. */
+    void multiply(float[] x, int rows, float[] y, Workers workers) {
+        long work = (long) rows * out * in;
+        workers.forRange(panels, work >= PARALLEL_WORK, (from, to) -> multiplyPanels(x, rows, y, from, to));
+    }
+
+    private void multiplyPanels(float[] x, int rows, float[] y, int fromPanel, int toPanel) {
+        float[] partial = null; // the last panel sticks out past `out`: written here, then copied
+        for (int p = fromPanel; p < toPanel; p++) {
+            int w = p * in * PANEL;
+            int col = p * PANEL;
+            boolean full = col + PANEL <= out;
+            int r = 0;
+            if (full) {
+                for (; r + 4 <= rows; r += 4) {
+                    fourRows(x, r * in, y, r * out + col, w);
+                }
+            } else if (partial == null) {
+                partial = new float[PANEL];
+            }
+            for (; r < rows; r++) {
+                if (full) {
+                    oneRow(x, r * in, y, r * out + col, w);
+                } else {
+                    oneRow(x, r * in, partial, 0, w);
+                    System.arraycopy(partial, 0, y, r * out + col, out - col);
+                }
+            }
+            if (bias != null) {
+                int width = Math.min(PANEL, out - col);
+                for (r = 0; r < rows; r++) {
+                    for (int j = 0; j < width; j++) {
+                        y[r * out + col + j] += bias[col + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /** One row of x against one panel: 4 vectors of outputs. Kept small so the JIT keeps it in registers. */
+    private void oneRow(float[] x, int xAt, float[] y, int yAt, int w) {
+        FloatVector c0 = FloatVector.zero(SPECIES);
+        FloatVector c1 = FloatVector.zero(SPECIES);
+        FloatVector c2 = FloatVector.zero(SPECIES);
+        FloatVector c3 = FloatVector.zero(SPECIES);
+        for (int i = 0; i < in; i++, w += PANEL) {
+            FloatVector a = FloatVector.broadcast(SPECIES, x[xAt + i]);
+            c0 = FloatVector.fromArray(SPECIES, packed, w).fma(a, c0);
+            c1 = FloatVector.fromArray(SPECIES, packed, w + LANES).fma(a, c1);
+            c2 = FloatVector.fromArray(SPECIES, packed, w + 2 * LANES).fma(a, c2);
+            c3 = FloatVector.fromArray(SPECIES, packed, w + 3 * LANES).fma(a, c3);
+        }
+        c0.intoArray(y, yAt);
+        c1.intoArray(y, yAt + LANES);
+        c2.intoArray(y, yAt + 2 * LANES);
+        c3.intoArray(y, yAt + 3 * LANES);
+    }
+
+    /** Four rows of x against one panel: 16 accumulators, each panel vector loaded once for four rows. */
+    private void fourRows(float[] x, int xAt, float[] y, int yAt, int w) {
+        int x1 = xAt + in;
+        int x2 = x1 + in;
+        int x3 = x2 + in;
+        FloatVector c00 = FloatVector.zero(SPECIES), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        for (int i = 0; i < in; i++, w += PANEL) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, packed, w);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, packed, w + LANES);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, packed, w + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(SPECIES, packed, w + 3 * LANES);
+            FloatVector a = FloatVector.broadcast(SPECIES, x[xAt + i]);
+            c00 = b0.fma(a, c00);
+            c01 = b1.fma(a, c01);
+            c02 = b2.fma(a, c02);
+            c03 = b3.fma(a, c03);
+            a = FloatVector.broadcast(SPECIES, x[x1 + i]);
+            c10 = b0.fma(a, c10);
+            c11 = b1.fma(a, c11);
+            c12 = b2.fma(a, c12);
+            c13 = b3.fma(a, c13);
+            a = FloatVector.broadcast(SPECIES, x[x2 + i]);
+            c20 = b0.fma(a, c20);
+            c21 = b1.fma(a, c21);
+            c22 = b2.fma(a, c22);
+            c23 = b3.fma(a, c23);
+            a = FloatVector.broadcast(SPECIES, x[x3 + i]);
+            c30 = b0.fma(a, c30);
+            c31 = b1.fma(a, c31);
+            c32 = b2.fma(a, c32);
+            c33 = b3.fma(a, c33);
+        }
+        int stride = out;
+        store(c00, c01, c02, c03, y, yAt);
+        store(c10, c11, c12, c13, y, yAt + stride);
+        store(c20, c21, c22, c23, y, yAt + 2 * stride);
+        store(c30, c31, c32, c33, y, yAt + 3 * stride);
+    }
+
+    private static void store(FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3, float[] y, int at) {
+        c0.intoArray(y, at);
+        c1.intoArray(y, at + LANES);
+        c2.intoArray(y, at + 2 * LANES);
+        c3.intoArray(y, at + 3 * LANES);
+    }
+
+    /** Floats held (the padding of the last panel included). */
+    long floats() {
+        return packed.length + (bias == null ? 0 : bias.length);
+    }
+}
