@@ -1,8 +1,11 @@
 package dev.tunelab.generate;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.Dense;
 import dev.tunelab.model.Linear;
@@ -45,8 +48,8 @@ final class DecoderWeights {
     final float[][] prefixKeys; // per layer (kv_heads, P, head_dim): prefix tuning, or null
     final float[][] prefixValues; // per layer (kv_heads, P, head_dim), or null
 
-    /** A linear layer as one weight (out, in) and bias (out, or null). */
-    private record Flat(float[] weight, float[] bias, int out, int in) {}
+    /** A linear layer as one float32 weight (out, in) and bias (out, or null), both arrays of the scratch manager. */
+    private record Flat(NDArray weight, NDArray bias) {}
 
     private DecoderWeights(LlamaModel model, NDManager scratch) {
         this.config = model.config();
@@ -55,24 +58,23 @@ final class DecoderWeights {
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
             layers[i] = new Layer(
-                    floats(params.get(p + "input_layernorm.weight").data()),
+                    copy(params.get(p + "input_layernorm.weight").data(), scratch).toFloatArray(),
                     stacked(linear(model, p + "self_attn.q_proj", scratch), linear(model, p + "self_attn.k_proj", scratch),
                             linear(model, p + "self_attn.v_proj", scratch)),
                     packed(linear(model, p + "self_attn.o_proj", scratch)),
-                    floats(params.get(p + "post_attention_layernorm.weight").data()),
+                    copy(params.get(p + "post_attention_layernorm.weight").data(), scratch).toFloatArray(),
                     stacked(linear(model, p + "mlp.gate_proj", scratch), linear(model, p + "mlp.up_proj", scratch)),
                     packed(linear(model, p + "mlp.down_proj", scratch)));
         }
-        finalNorm = floats(params.get("model.norm.weight").data());
-        embedding = floats(model.embedTokens().weight().data());
-        lmHead = config.tieWordEmbeddings()
-                ? new PackedMatrix(embedding, null, config.vocabSize(), config.hiddenSize())
-                : packed(linear(model, "lm_head", scratch));
+        finalNorm = copy(params.get("model.norm.weight").data(), scratch).toFloatArray();
+        NDArray table = copy(model.embedTokens().weight().data(), scratch);
+        embedding = table.toFloatArray();
+        lmHead = packed(config.tieWordEmbeddings() ? new Flat(table, null) : linear(model, "lm_head", scratch));
 
         PromptAdapter adapter = model.promptAdapter();
         virtualTokens = adapter == null ? 0 : adapter.length();
         if (adapter != null && adapter.prependsEmbeddings()) {
-            promptEmbeddings = floats(adapter.inputEmbeddings(scratch, 1)); // (1, P, hidden)
+            promptEmbeddings = copy(adapter.inputEmbeddings(scratch, 1), scratch).toFloatArray(); // (1, P, hidden)
             prefixKeys = null;
             prefixValues = null;
         } else if (adapter != null) {
@@ -81,8 +83,8 @@ final class DecoderWeights {
             prefixKeys = new float[layers.length][];
             prefixValues = new float[layers.length][];
             for (int l = 0; l < layers.length; l++) {
-                prefixKeys[l] = floats(kv[l][0]);
-                prefixValues[l] = floats(kv[l][1]);
+                prefixKeys[l] = copy(kv[l][0], scratch).toFloatArray();
+                prefixValues[l] = copy(kv[l][1], scratch).toFloatArray();
             }
         } else {
             promptEmbeddings = null;
@@ -111,82 +113,78 @@ final class DecoderWeights {
 
     /** The weight and bias a layer computes with, adapters folded in (as their forward passes define them). */
     private static Flat flatten(Linear linear, NDManager scratch) {
-        int out = (int) linear.outFeatures();
-        int in = (int) linear.inFeatures();
         if (linear instanceof Dense d) {
-            return new Flat(floats(d.weight().data()), d.bias() == null ? null : floats(d.bias().data()), out, in);
+            return new Flat(copy(d.weight().data(), scratch), d.bias() == null ? null : copy(d.bias().data(), scratch));
         }
         if (linear instanceof QuantizedLinear q) {
             Parameter bias = q.ownParameters().get("bias");
-            return new Flat(floats(q.dequantizedWeight(scratch)), bias == null ? null : floats(bias.data()), out, in);
+            return new Flat(copy(q.dequantizedWeight(scratch), scratch), bias == null ? null : copy(bias.data(), scratch));
         }
         if (linear instanceof LoraLinear lora) {
             Flat base = flatten(lora.base(), scratch);
             String active = lora.activeAdapter();
             // LoraLinear.forward adds the active adapter unless disabled or already merged into the base
-            if (lora.enabled() && active != null && lora.adapters().contains(active) && !lora.isMerged()) {
-                float[] w = base.weight();
-                try (NDArray delta = lora.delta(active)) { // scaling * B A, (out, in)
-                    float[] d = floats(delta);
-                    for (int k = 0; k < w.length; k++) {
-                        w[k] += d[k];
-                    }
-                }
+            if (!lora.enabled() || active == null || !lora.adapters().contains(active) || lora.isMerged()) {
+                return base;
             }
-            return base;
+            NDArray delta = lora.delta(active); // scaling * B A (out, in)
+            delta.attach(scratch);
+            return new Flat(base.weight().add(delta.toType(DataType.FLOAT32, false)), base.bias());
         }
         if (linear instanceof Ia3Linear ia3) {
             Flat base = flatten(ia3.base(), scratch);
-            float[] l = floats(ia3.scale().data());
-            float[] w = base.weight();
-            for (int o = 0; o < out; o++) {
-                for (int i = 0; i < in; i++) {
-                    // feed-forward: base(x * l) scales W's columns; otherwise base(x) * l scales its rows (and the bias)
-                    w[o * in + i] *= ia3.feedforward() ? l[i] : l[o];
-                }
+            NDArray l = copy(ia3.scale().data(), scratch);
+            if (ia3.feedforward()) { // base(x * l): l scales W's columns
+                return new Flat(base.weight().mul(l.reshape(1, -1)), base.bias());
             }
-            if (!ia3.feedforward() && base.bias() != null) {
-                for (int o = 0; o < out; o++) {
-                    base.bias()[o] *= l[o];
-                }
-            }
-            return base;
+            // base(x) * l: l scales W's rows and the bias
+            return new Flat(base.weight().mul(l.reshape(-1, 1)), base.bias() == null ? null : base.bias().mul(l));
         }
         throw new IllegalStateException("the Java decoder does not know " + linear.getClass().getSimpleName());
     }
 
+    /**
+     * PackedMatrix's layout, made by libtorch (a loop here would run interpreted on a cold JVM):
+     * W's rows padded to whole panels, then each panel (PANEL, in) transposed to (in, PANEL).
+     */
     private static PackedMatrix packed(Flat f) {
-        return new PackedMatrix(f.weight(), f.bias(), f.out(), f.in());
+        return packed(f.weight(), f.bias());
+    }
+
+    /** A float32 weight (out, in) and bias (out, or null) as a PackedMatrix. */
+    static PackedMatrix packed(NDArray weight, NDArray bias) {
+        NDArray w = weight;
+        int out = (int) w.getShape().get(0);
+        int in = (int) w.getShape().get(1);
+        int panels = PackedMatrix.panels(out);
+        int padding = panels * PackedMatrix.PANEL - out;
+        if (padding > 0) {
+            w = w.concat(w.getManager().zeros(new Shape(padding, in), DataType.FLOAT32), 0);
+        }
+        float[] packed = w.reshape(panels, PackedMatrix.PANEL, in).transpose(0, 2, 1).toFloatArray();
+        return new PackedMatrix(packed, bias == null ? null : bias.toFloatArray(), out, in);
     }
 
     /** Several layers on the same input as one: their weights one under the other, biases likewise (0 where absent). */
     private static PackedMatrix stacked(Flat... parts) {
-        int in = parts[0].in();
-        int out = 0;
+        NDList weights = new NDList();
+        NDList biases = new NDList();
         boolean anyBias = false;
         for (Flat f : parts) {
-            out += f.out();
+            weights.add(f.weight());
             anyBias |= f.bias() != null;
         }
-        float[] weight = new float[out * in];
-        float[] bias = anyBias ? new float[out] : null;
-        int row = 0;
         for (Flat f : parts) {
-            System.arraycopy(f.weight(), 0, weight, row * in, f.out() * in);
-            if (f.bias() != null) {
-                System.arraycopy(f.bias(), 0, bias, row, f.out());
-            }
-            row += f.out();
+            NDManager m = f.weight().getManager();
+            biases.add(f.bias() != null ? f.bias() : m.zeros(new Shape(f.weight().getShape().get(0)), DataType.FLOAT32));
         }
-        return new PackedMatrix(weight, bias, out, in);
+        return packed(new Flat(NDArrays.concat(weights, 0), anyBias ? NDArrays.concat(biases, 0) : null));
     }
 
-    private static float[] floats(NDArray a) {
-        if (a.getDataType() == DataType.FLOAT32) {
-            return a.toFloatArray();
-        }
-        try (NDArray f = a.toType(DataType.FLOAT32, true)) {
-            return f.toFloatArray();
-        }
+    /** A float32 copy of a model array, in the scratch manager (so that nothing computed from it lands in the model's). */
+    private static NDArray copy(NDArray a, NDManager scratch) {
+        NDArray c = a.toType(DataType.FLOAT32, true);
+        c.attach(scratch);
+        return c;
     }
 }

@@ -2,6 +2,7 @@ package dev.tunelab.generate;
 
 import dev.tunelab.model.LlamaConfig;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -190,16 +191,23 @@ final class JavaDecoder {
             }
             layer.gateUp().multiply(normed, n, gateUp, workers);
             for (int k = 0; k < n; k++) {
-                int g = k * 2 * intermediate;
-                for (int j = 0; j < intermediate; j++) {
-                    float gate = gateUp[g + j];
-                    // Mlp: gate * sigmoid(gate) * up (Shazeer 2020)
-                    float sigmoid = 1f / (1f + (float) Math.exp(-gate));
-                    swiglu[k * intermediate + j] = gate * sigmoid * gateUp[g + intermediate + j];
-                }
+                activate(k);
             }
             layer.down().multiply(swiglu, n, projected, workers);
             add(projected, x, n * hidden);
+        }
+    }
+
+    /** Mlp's activation for token k: silu(gate) * up = gate * sigmoid(gate) * up (Shazeer 2020), a vector at a time. */
+    private void activate(int k) {
+        int g = k * 2 * intermediate;
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        for (int j = 0; j < intermediate; j += LANES) {
+            VectorMask<Float> lanes = SPECIES.indexInRange(j, intermediate); // the last vector may stick out
+            FloatVector gate = FloatVector.fromArray(SPECIES, gateUp, g + j, lanes);
+            FloatVector up = FloatVector.fromArray(SPECIES, gateUp, g + intermediate + j, lanes);
+            FloatVector sigmoid = one.div(one.add(VectorExp.exp(gate.neg())));
+            gate.mul(sigmoid).mul(up).intoArray(swiglu, k * intermediate + j, lanes);
         }
     }
 
@@ -268,41 +276,88 @@ final class JavaDecoder {
             float[] mixed, int outAt) {
         int g = head / (heads / kvHeads); // the KV head this query head shares (GQA)
         int seen = position + 1;
-        float[] k = keys[row][layer];
-        int kBase = g * headDim * positionStride;
-        // scores[s] = sum_d q[d] k[d][s], a chain of fused multiply-adds over d per position s
-        for (int s = 0; s < seen; s += LANES) {
+        score(keys[row][layer], g * headDim * positionStride, seen, q, qAt, scores);
+        softmax(scores, seen);
+        mix(values[row][layer], g * positionStride * valueStride, seen, scores, mixed);
+        System.arraycopy(mixed, 0, attention, outAt, headDim);
+    }
+
+    /** scores[s] = sum_d q[d] k[d][s] for s < seen: a chain of fused multiply-adds over d per position. */
+    private void score(float[] k, int kBase, int seen, float[] q, int qAt, float[] scores) {
+        int s = 0;
+        for (; s + 4 * LANES <= seen; s += 4 * LANES) {
+            scoreFourVectors(k, kBase + s, q, qAt, scores, s);
+        }
+        for (; s < seen; s += LANES) {
             FloatVector acc = FloatVector.zero(SPECIES);
-            for (int d = 0; d < headDim; d++) {
-                acc = FloatVector.fromArray(SPECIES, k, kBase + d * positionStride + s)
-                        .fma(FloatVector.broadcast(SPECIES, q[qAt + d]), acc);
+            for (int d = 0, at = kBase + s; d < headDim; d++, at += positionStride) {
+                acc = FloatVector.fromArray(SPECIES, k, at).fma(FloatVector.broadcast(SPECIES, q[qAt + d]), acc);
             }
             acc.intoArray(scores, s);
         }
+    }
+
+    /** softmax(scores * scale) over s < seen; the positions past `seen` in the last vector are computed and ignored. */
+    private void softmax(float[] scores, int seen) {
         float max = Float.NEGATIVE_INFINITY;
+        for (int s = 0; s < seen; s += LANES) {
+            FloatVector.fromArray(SPECIES, scores, s).mul(scale).intoArray(scores, s);
+        }
         for (int s = 0; s < seen; s++) {
-            scores[s] *= scale;
             max = Math.max(max, scores[s]);
+        }
+        for (int s = 0; s < seen; s += LANES) {
+            VectorExp.exp(FloatVector.fromArray(SPECIES, scores, s).sub(max)).intoArray(scores, s);
         }
         float sum = 0;
         for (int s = 0; s < seen; s++) {
-            scores[s] = (float) Math.exp(scores[s] - max);
             sum += scores[s];
         }
-        for (int s = 0; s < seen; s++) {
-            scores[s] /= sum;
+        for (int s = 0; s < seen; s += LANES) {
+            FloatVector.fromArray(SPECIES, scores, s).div(sum).intoArray(scores, s);
         }
-        // out = sum_s p[s] v[s], vectorised over head_dim
-        float[] v = values[row][layer];
-        int vBase = g * positionStride * valueStride;
-        for (int d = 0; d < valueStride; d += LANES) {
+    }
+
+    /** mixed = sum_s p[s] v[s] for s < seen, vectorised over head_dim, two vectors of it at a time. */
+    private void mix(float[] v, int vBase, int seen, float[] p, float[] mixed) {
+        int d = 0;
+        for (; d + 2 * LANES <= valueStride; d += 2 * LANES) {
+            FloatVector acc0 = FloatVector.zero(SPECIES);
+            FloatVector acc1 = FloatVector.zero(SPECIES);
+            for (int s = 0, at = vBase + d; s < seen; s++, at += valueStride) {
+                FloatVector weight = FloatVector.broadcast(SPECIES, p[s]);
+                acc0 = FloatVector.fromArray(SPECIES, v, at).fma(weight, acc0);
+                acc1 = FloatVector.fromArray(SPECIES, v, at + LANES).fma(weight, acc1);
+            }
+            acc0.intoArray(mixed, d);
+            acc1.intoArray(mixed, d + LANES);
+        }
+        for (; d < valueStride; d += LANES) {
             FloatVector acc = FloatVector.zero(SPECIES);
             for (int s = 0, at = vBase + d; s < seen; s++, at += valueStride) {
-                acc = FloatVector.fromArray(SPECIES, v, at).fma(FloatVector.broadcast(SPECIES, scores[s]), acc);
+                acc = FloatVector.fromArray(SPECIES, v, at).fma(FloatVector.broadcast(SPECIES, p[s]), acc);
             }
             acc.intoArray(mixed, d);
         }
-        System.arraycopy(mixed, 0, attention, outAt, headDim);
+    }
+
+    /** Scores of 4 vectors of positions at once (independent chains keep the FMA units busy); same sums as one at a time. */
+    private void scoreFourVectors(float[] k, int at, float[] q, int qAt, float[] scores, int s) {
+        FloatVector a0 = FloatVector.zero(SPECIES);
+        FloatVector a1 = FloatVector.zero(SPECIES);
+        FloatVector a2 = FloatVector.zero(SPECIES);
+        FloatVector a3 = FloatVector.zero(SPECIES);
+        for (int d = 0; d < headDim; d++, at += positionStride) {
+            FloatVector qd = FloatVector.broadcast(SPECIES, q[qAt + d]);
+            a0 = FloatVector.fromArray(SPECIES, k, at).fma(qd, a0);
+            a1 = FloatVector.fromArray(SPECIES, k, at + LANES).fma(qd, a1);
+            a2 = FloatVector.fromArray(SPECIES, k, at + 2 * LANES).fma(qd, a2);
+            a3 = FloatVector.fromArray(SPECIES, k, at + 3 * LANES).fma(qd, a3);
+        }
+        a0.intoArray(scores, s);
+        a1.intoArray(scores, s + LANES);
+        a2.intoArray(scores, s + 2 * LANES);
+        a3.intoArray(scores, s + 3 * LANES);
     }
 
     /** Prompt tuning's virtual tokens run through the model once (row 0), prefix tuning's keys and values copied in. */

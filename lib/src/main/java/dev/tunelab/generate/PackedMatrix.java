@@ -27,22 +27,26 @@ final class PackedMatrix {
     private final float[] packed; // (panels, in, PANEL), zero-padded past `out`
     private final float[] bias; // (out) or null
 
-    /** @param weight (out, in) row-major; @param bias (out) or null */
-    PackedMatrix(float[] weight, float[] bias, int out, int in) {
-        if (weight.length != (long) out * in || (bias != null && bias.length != out)) {
-            throw new IllegalArgumentException("weight of " + weight.length + " values is not " + out + " x " + in);
-        }
+    /**
+     * @param packed the weight W (out, in) as (panels, in, PANEL): W's rows padded with zeros to a
+     *     whole number of panels, each panel transposed ({@link DecoderWeights} lays it out)
+     * @param bias (out) or null
+     */
+    PackedMatrix(float[] packed, float[] bias, int out, int in) {
         this.out = out;
         this.in = in;
-        this.panels = (out + PANEL - 1) / PANEL;
-        this.packed = new float[panels * in * PANEL];
-        for (int o = 0; o < out; o++) {
-            int base = (o / PANEL) * in * PANEL + o % PANEL;
-            for (int i = 0; i < in; i++) {
-                packed[base + i * PANEL] = weight[o * in + i];
-            }
+        this.panels = panels(out);
+        if (packed.length != (long) panels * in * PANEL || (bias != null && bias.length != out)) {
+            throw new IllegalArgumentException(packed.length + " packed values are not " + out + " x " + in
+                    + " in panels of " + PANEL);
         }
+        this.packed = packed;
         this.bias = bias;
+    }
+
+    /** Panels that hold {@code out} outputs. */
+    static int panels(int out) {
+        return (out + PANEL - 1) / PANEL;
     }
 
     /** y (rows, out) = x (rows, in) W^T + b; both row-major and dense. */
