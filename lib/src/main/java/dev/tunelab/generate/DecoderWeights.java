@@ -1,11 +1,8 @@
 package dev.tunelab.generate;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.Dense;
 import dev.tunelab.model.Linear;
@@ -17,6 +14,8 @@ import dev.tunelab.model.Rotary;
 import dev.tunelab.peft.Ia3Linear;
 import dev.tunelab.peft.LoraLinear;
 import dev.tunelab.peft.QuantizedLinear;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Map;
 
 /**
@@ -48,7 +47,10 @@ final class DecoderWeights {
     final float[][] prefixKeys; // per layer (kv_heads, P, head_dim): prefix tuning, or null
     final float[][] prefixValues; // per layer (kv_heads, P, head_dim), or null
 
-    /** A linear layer as one float32 weight (out, in) and bias (out, or null), both arrays of the scratch manager. */
+    /**
+     * A linear layer as one float32 weight (out, in) and bias (out, or null): the model's own
+     * arrays where nothing is folded in (read, never written), else new arrays of the scratch manager.
+     */
     private record Flat(NDArray weight, NDArray bias) {}
 
     private DecoderWeights(LlamaModel model, NDManager scratch) {
@@ -58,23 +60,23 @@ final class DecoderWeights {
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
             layers[i] = new Layer(
-                    copy(params.get(p + "input_layernorm.weight").data(), scratch).toFloatArray(),
+                    floats(params.get(p + "input_layernorm.weight").data(), scratch),
                     stacked(linear(model, p + "self_attn.q_proj", scratch), linear(model, p + "self_attn.k_proj", scratch),
                             linear(model, p + "self_attn.v_proj", scratch)),
-                    packed(linear(model, p + "self_attn.o_proj", scratch)),
-                    copy(params.get(p + "post_attention_layernorm.weight").data(), scratch).toFloatArray(),
+                    stacked(linear(model, p + "self_attn.o_proj", scratch)),
+                    floats(params.get(p + "post_attention_layernorm.weight").data(), scratch),
                     stacked(linear(model, p + "mlp.gate_proj", scratch), linear(model, p + "mlp.up_proj", scratch)),
-                    packed(linear(model, p + "mlp.down_proj", scratch)));
+                    stacked(linear(model, p + "mlp.down_proj", scratch)));
         }
-        finalNorm = copy(params.get("model.norm.weight").data(), scratch).toFloatArray();
-        NDArray table = copy(model.embedTokens().weight().data(), scratch);
+        finalNorm = floats(params.get("model.norm.weight").data(), scratch);
+        NDArray table = float32(model.embedTokens().weight().data(), scratch);
         embedding = table.toFloatArray();
-        lmHead = packed(config.tieWordEmbeddings() ? new Flat(table, null) : linear(model, "lm_head", scratch));
+        lmHead = stacked(config.tieWordEmbeddings() ? new Flat(table, null) : linear(model, "lm_head", scratch));
 
         PromptAdapter adapter = model.promptAdapter();
         virtualTokens = adapter == null ? 0 : adapter.length();
         if (adapter != null && adapter.prependsEmbeddings()) {
-            promptEmbeddings = copy(adapter.inputEmbeddings(scratch, 1), scratch).toFloatArray(); // (1, P, hidden)
+            promptEmbeddings = floats(adapter.inputEmbeddings(scratch, 1), scratch); // (1, P, hidden)
             prefixKeys = null;
             prefixValues = null;
         } else if (adapter != null) {
@@ -83,8 +85,8 @@ final class DecoderWeights {
             prefixKeys = new float[layers.length][];
             prefixValues = new float[layers.length][];
             for (int l = 0; l < layers.length; l++) {
-                prefixKeys[l] = copy(kv[l][0], scratch).toFloatArray();
-                prefixValues[l] = copy(kv[l][1], scratch).toFloatArray();
+                prefixKeys[l] = floats(kv[l][0], scratch);
+                prefixValues[l] = floats(kv[l][1], scratch);
             }
         } else {
             promptEmbeddings = null;
@@ -114,12 +116,13 @@ final class DecoderWeights {
     /** The weight and bias a layer computes with, adapters folded in (as their forward passes define them). */
     private static Flat flatten(Linear linear, NDManager scratch) {
         if (linear instanceof Dense d) {
-            return new Flat(copy(d.weight().data(), scratch), d.bias() == null ? null : copy(d.bias().data(), scratch));
+            return new Flat(float32(d.weight().data(), scratch), d.bias() == null ? null : float32(d.bias().data(), scratch));
         }
         if (linear instanceof QuantizedLinear q) {
             Parameter bias = q.ownParameters().get("bias");
-            return new Flat(copy(q.dequantizedWeight(scratch), scratch), bias == null ? null : copy(bias.data(), scratch));
+            return new Flat(float32(q.dequantizedWeight(scratch), scratch), bias == null ? null : float32(bias.data(), scratch));
         }
+        // Below, the scratch array comes first in each operation, so that its result belongs to scratch too.
         if (linear instanceof LoraLinear lora) {
             Flat base = flatten(lora.base(), scratch);
             String active = lora.activeAdapter();
@@ -129,62 +132,72 @@ final class DecoderWeights {
             }
             NDArray delta = lora.delta(active); // scaling * B A (out, in)
             delta.attach(scratch);
-            return new Flat(base.weight().add(delta.toType(DataType.FLOAT32, false)), base.bias());
+            return new Flat(float32(delta, scratch).add(base.weight()), base.bias());
         }
         if (linear instanceof Ia3Linear ia3) {
             Flat base = flatten(ia3.base(), scratch);
-            NDArray l = copy(ia3.scale().data(), scratch);
+            NDArray l = float32(ia3.scale().data(), scratch).duplicate();
+            l.attach(scratch);
             if (ia3.feedforward()) { // base(x * l): l scales W's columns
-                return new Flat(base.weight().mul(l.reshape(1, -1)), base.bias());
+                return new Flat(l.reshape(1, -1).mul(base.weight()), base.bias());
             }
             // base(x) * l: l scales W's rows and the bias
-            return new Flat(base.weight().mul(l.reshape(-1, 1)), base.bias() == null ? null : base.bias().mul(l));
+            return new Flat(l.reshape(-1, 1).mul(base.weight()), base.bias() == null ? null : l.mul(base.bias()));
         }
         throw new IllegalStateException("the Java decoder does not know " + linear.getClass().getSimpleName());
     }
 
-    /**
-     * PackedMatrix's layout, made by libtorch (a loop here would run interpreted on a cold JVM):
-     * W's rows padded to whole panels, then each panel (PANEL, in) transposed to (in, PANEL).
-     */
-    private static PackedMatrix packed(Flat f) {
-        return packed(f.weight(), f.bias());
-    }
-
     /** A float32 weight (out, in) and bias (out, or null) as a PackedMatrix. */
     static PackedMatrix packed(NDArray weight, NDArray bias) {
-        NDArray w = weight;
-        int out = (int) w.getShape().get(0);
-        int in = (int) w.getShape().get(1);
-        int panels = PackedMatrix.panels(out);
-        int padding = panels * PackedMatrix.PANEL - out;
-        if (padding > 0) {
-            w = w.concat(w.getManager().zeros(new Shape(padding, in), DataType.FLOAT32), 0);
-        }
-        float[] packed = w.reshape(panels, PackedMatrix.PANEL, in).transpose(0, 2, 1).toFloatArray();
-        return new PackedMatrix(packed, bias == null ? null : bias.toFloatArray(), out, in);
+        return stacked(new Flat(weight, bias));
     }
 
-    /** Several layers on the same input as one: their weights one under the other, biases likewise (0 where absent). */
+    /**
+     * Layers on the same input as one PackedMatrix: their weights one under the other, biases
+     * likewise (0 where a layer has none). Each weight is read in place, a row at a time, and
+     * scattered into the panels: row o, input i goes to (o / PANEL, i, o % PANEL).
+     */
     private static PackedMatrix stacked(Flat... parts) {
-        NDList weights = new NDList();
-        NDList biases = new NDList();
+        int in = (int) parts[0].weight().getShape().get(1);
+        int out = 0;
         boolean anyBias = false;
         for (Flat f : parts) {
-            weights.add(f.weight());
+            out += (int) f.weight().getShape().get(0);
             anyBias |= f.bias() != null;
         }
+        int panel = PackedMatrix.PANEL;
+        float[] packed = new float[PackedMatrix.panels(out) * in * panel];
+        float[] bias = anyBias ? new float[out] : null;
+        float[] row = new float[in];
+        int o = 0;
         for (Flat f : parts) {
-            NDManager m = f.weight().getManager();
-            biases.add(f.bias() != null ? f.bias() : m.zeros(new Shape(f.weight().getShape().get(0)), DataType.FLOAT32));
+            int rows = (int) f.weight().getShape().get(0);
+            FloatBuffer w = f.weight().toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer(); // no copy
+            if (f.bias() != null) {
+                System.arraycopy(f.bias().toFloatArray(), 0, bias, o, rows);
+            }
+            for (int r = 0; r < rows; r++, o++) {
+                w.get(r * in, row);
+                int at = (o / panel) * in * panel + o % panel;
+                for (int i = 0; i < in; i++) {
+                    packed[at + i * panel] = row[i];
+                }
+            }
         }
-        return packed(new Flat(NDArrays.concat(weights, 0), anyBias ? NDArrays.concat(biases, 0) : null));
+        return new PackedMatrix(packed, bias, out, in);
     }
 
-    /** A float32 copy of a model array, in the scratch manager (so that nothing computed from it lands in the model's). */
-    private static NDArray copy(NDArray a, NDManager scratch) {
+    /** The array in float32: itself if it is, else a converted copy in the scratch manager. */
+    private static NDArray float32(NDArray a, NDManager scratch) {
+        if (a.getDataType() == DataType.FLOAT32) {
+            return a;
+        }
         NDArray c = a.toType(DataType.FLOAT32, true);
         c.attach(scratch);
         return c;
+    }
+
+    private static float[] floats(NDArray a, NDManager scratch) {
+        return float32(a, scratch).toFloatArray();
     }
 }

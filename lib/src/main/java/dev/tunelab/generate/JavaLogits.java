@@ -13,6 +13,7 @@ final class JavaLogits implements NextTokenLogits {
     private boolean started;
 
     JavaLogits(LlamaModel model, int batch, int total, boolean useCache, int threads) {
+        JitWarmup.once();
         DecoderWeights weights = DecoderWeights.read(model);
         this.decoder = new JavaDecoder(weights, batch, total + weights.virtualTokens, new Workers(threads));
         this.useCache = useCache;

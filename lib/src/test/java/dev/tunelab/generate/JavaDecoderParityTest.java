@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.tunelab.LanguageModel;
+import dev.tunelab.Models;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaConfig;
 import dev.tunelab.model.LlamaModel;
@@ -23,6 +25,7 @@ import dev.tunelab.peft.PromptTuningConfig;
 import dev.tunelab.peft.QuantFormat;
 import dev.tunelab.peft.Quantization;
 import dev.tunelab.peft.TinyModels;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -182,6 +185,26 @@ class JavaDecoderParityTest {
                 }
             }
         });
+    }
+
+    @Test
+    void theShippedModelsGiveTheSameTokensOnBothPaths() {
+        List<String> openings = List.of("Once upon a time there was a", "The little dog", "Tom and Sue went to the park. They");
+        for (String name : List.of("tinystories-base", "tinystories-mini")) {
+            try (LanguageModel lm = Models.load(Path.of("..", "datasets", "models", name))) {
+                Generator djl = lm.generator().backend(Backend.DJL);
+                Generator java = lm.generator().backend(Backend.JAVA);
+                List<long[]> prompts = openings.stream().map(t -> lm.tokenizer().encode(t)).toList();
+                for (GenerationConfig cfg : List.of(GenerationConfig.greedy().maxNewTokens(128).stopAtEos(false),
+                        GenerationConfig.sample(0.8).topP(0.95).seed(9).maxNewTokens(128))) {
+                    List<Generation> expected = djl.generate(prompts, cfg);
+                    List<Generation> actual = java.generate(prompts, cfg);
+                    for (int i = 0; i < prompts.size(); i++) {
+                        assertArrayEquals(expected.get(i).tokens(), actual.get(i).tokens(), name + " " + cfg + " prompt " + i);
+                    }
+                }
+            }
+        }
     }
 
     @Test
