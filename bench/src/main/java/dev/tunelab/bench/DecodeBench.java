@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * together, and a model of SmolLM2-135M's shape with random weights. Prints a Markdown table.
  *
  * <pre>
- * bench/run-decode-bench [--model DIR] [--new-tokens 256] [--rows 64] [--smol-tokens 32]
+ * bench/run-decode-bench [--model DIR] [--new-tokens 256] [--rows 64] [--smol-tokens 64]
  *                        [--llama2c DIR] [--repeats 3] [--no-smol] [--out FILE] [--seed N]
  * </pre>
  *
@@ -51,7 +51,7 @@ public final class DecodeBench {
     private Path model = Path.of("datasets/models/tinystories-base");
     private int newTokens = 256;
     private int batchRows = 64;
-    private int smolTokens = 32;
+    private int smolTokens = 64;
     private Path llama2c;
     private int repeats = 3;
     private boolean smol = true;

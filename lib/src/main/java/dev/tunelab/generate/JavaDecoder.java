@@ -53,6 +53,12 @@ final class JavaDecoder {
     private float[] gateUp; // (items, 2 * intermediate)
     private float[] swiglu; // (items, intermediate)
     private float[] projected; // (items, hidden)
+    private int[] itemRow = new int[0]; // (items) the row each token of the step belongs to
+    private int[] itemPosition = new int[0]; // (items) its position in that row
+    private final int[] lastItem; // (rows) each row's last token in the step, or -1
+    private float[] last = new float[0]; // (fed rows, hidden) final-normed last tokens
+    private float[] allLogits = new float[0]; // (fed rows, vocab)
+    private final float[][] rowLogits; // (rows, vocab), handed out by feed
 
     JavaDecoder(DecoderWeights weights, int rows, int capacity, Workers workers) {
         LlamaConfig c = weights.config;
@@ -98,6 +104,8 @@ final class JavaDecoder {
             }
         }
         length = new int[rows];
+        lastItem = new int[rows];
+        rowLogits = new float[rows][vocab];
         fillVirtualPositions();
     }
 
@@ -108,7 +116,8 @@ final class JavaDecoder {
 
     /**
      * Feeds {@code tokens[b]} to row b (null or empty: the row waits) and returns, for every row
-     * fed, the logits (vocab) after its last new token; null for the others.
+     * fed, the logits (vocab) after its last new token; null for the others. The arrays are the
+     * decoder's own, overwritten by the next call (nothing is allocated per token).
      */
     float[][] feed(int[][] tokens) {
         int n = 0;
@@ -120,9 +129,6 @@ final class JavaDecoder {
             n += t;
         }
         ensureItems(n);
-        int[] itemRow = new int[n];
-        int[] itemPosition = new int[n];
-        int[] lastItem = new int[rows];
         int k = 0;
         for (int b = 0; b < rows; b++) {
             lastItem[b] = -1;
@@ -140,29 +146,32 @@ final class JavaDecoder {
             }
         }
         decoderLayers(n, itemRow, itemPosition);
-        return logits(lastItem);
+        return logits();
     }
 
     /** The final norm and LM head on the last token of each fed row. */
-    private float[][] logits(int[] lastItem) {
+    private float[][] logits() {
         int fed = 0;
         for (int item : lastItem) {
             fed += item >= 0 ? 1 : 0;
         }
-        float[] last = new float[fed * hidden];
+        if (last.length < fed * hidden) {
+            last = new float[fed * hidden];
+            allLogits = new float[fed * vocab];
+        }
         int r = 0;
         for (int item : lastItem) {
             if (item >= 0) {
                 rmsNorm(x, item * hidden, w.finalNorm, last, r++ * hidden);
             }
         }
-        float[] all = new float[fed * vocab];
-        w.lmHead.multiply(last, fed, all, workers);
+        w.lmHead.multiply(last, fed, allLogits, workers);
         float[][] out = new float[rows][];
         r = 0;
         for (int b = 0; b < rows; b++) {
             if (lastItem[b] >= 0) {
-                out[b] = java.util.Arrays.copyOfRange(all, r * vocab, ++r * vocab);
+                System.arraycopy(allLogits, r++ * vocab, rowLogits[b], 0, vocab);
+                out[b] = rowLogits[b];
             }
         }
         return out;
@@ -366,12 +375,12 @@ final class JavaDecoder {
         if (w.promptEmbeddings != null && rows > 0) {
             ensureItems(p);
             System.arraycopy(w.promptEmbeddings, 0, x, 0, p * hidden);
-            int[] itemRow = new int[p];
-            int[] itemPosition = new int[p];
+            int[] rowZero = new int[p];
+            int[] positions = new int[p];
             for (int i = 0; i < p; i++) {
-                itemPosition[i] = i;
+                positions[i] = i;
             }
-            decoderLayers(p, itemRow, itemPosition);
+            decoderLayers(p, rowZero, positions);
             for (int b = 1; b < rows; b++) {
                 for (int l = 0; l < w.layers.length; l++) {
                     for (int g = 0; g < kvHeads * headDim; g++) {
@@ -406,6 +415,8 @@ final class JavaDecoder {
             return;
         }
         items = Math.max(n, 2 * items);
+        itemRow = new int[items];
+        itemPosition = new int[items];
         x = new float[items * hidden];
         normed = new float[items * hidden];
         qkv = new float[items * qkvWidth];

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * it (and that it used before), so a seed gives the same tokens as before: on logits with ties,
  * signed zeros, infinities, NaN, and values so close that p = (logit - max) / T rounds them equal.
  */
-class SamplerOrderTest {
+class TokenOrderTest {
     static double[] p(float[] logits, double temperature) {
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) {
@@ -25,7 +25,7 @@ class SamplerOrderTest {
 
     static void assertSameOrder(float[] logits, double temperature) {
         double[] p = p(logits, temperature);
-        assertArrayEquals(Sampler.stableSort(p), Sampler.descending(p, logits));
+        assertArrayEquals(TokenOrder.stableSort(p), new TokenOrder().descending(p, logits));
     }
 
     @Test
@@ -57,7 +57,7 @@ class SamplerOrderTest {
         float tiny = 1e-8f;
         float[] logits = {Math.nextUp(tiny), 30f, tiny, Math.nextDown(tiny), Math.nextUp(Math.nextUp(tiny)), 5f, tiny};
         double[] p = p(logits, 1);
-        assertArrayEquals(Sampler.stableSort(p), Sampler.descending(p, logits));
+        assertArrayEquals(TokenOrder.stableSort(p), new TokenOrder().descending(p, logits));
         // the collapse really happens, so the fix-up path is what this case tests
         org.junit.jupiter.api.Assertions.assertEquals(p[0], p[3]);
     }
