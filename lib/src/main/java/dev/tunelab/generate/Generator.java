@@ -88,6 +88,7 @@ public final class Generator {
             Arrays.fill(mask[b], offset, promptLen, 1);
         }
         Sampler sampler = new Sampler(config);
+        Workers workers = new Workers(threads);
         List<List<Long>> out = new ArrayList<>();
         String[] reasons = new String[batch];
         for (int b = 0; b < batch; b++) {
@@ -97,14 +98,16 @@ public final class Generator {
         try (NextTokenLogits source = open(batch, total, config.useCache())) {
             int length = promptLen;
             for (int step = 0; step < config.maxNewTokens(); step++) {
-                float[][] logits = source.next(ids, mask, length, finished(reasons));
+                boolean[] finished = finished(reasons);
+                float[][] logits = source.next(ids, mask, length, finished);
+                int[] picked = sampler.next(logits, finished, workers);
                 boolean anyActive = false;
                 for (int b = 0; b < batch; b++) {
                     if (reasons[b] != null) {
                         ids[b][length] = padId; // finished rows keep feeding padding, masked out
                         continue;
                     }
-                    int token = sampler.next(logits[b]);
+                    int token = picked[b];
                     ids[b][length] = token;
                     mask[b][length] = 1;
                     if (config.stopAtEos() && token == eosId) {
