@@ -164,7 +164,8 @@ public final class Generator {
         if (backend == Backend.DJL) {
             return new DjlLogits(model, batch, total, useCache);
         }
-        String problem = javaDecoderUnsupportedReason();
+        int virtual = model.promptAdapter() == null ? 0 : model.promptAdapter().length();
+        String problem = JavaDecoding.unsupportedReason(model, batch, total + virtual);
         if (problem == null) {
             return new JavaLogits(model, batch, total, useCache, threads);
         }

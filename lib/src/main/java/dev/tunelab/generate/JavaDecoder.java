@@ -1,6 +1,7 @@
 package dev.tunelab.generate;
 
 import dev.tunelab.model.LlamaConfig;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -111,7 +112,7 @@ final class JavaDecoder {
 
     /** Forgets every row's tokens; virtual positions (prompt or prefix tuning) stay. */
     void reset() {
-        java.util.Arrays.fill(length, w.virtualTokens);
+        Arrays.fill(length, w.virtualTokens);
     }
 
     /**

@@ -43,6 +43,11 @@ final class JavaDecoding {
 
     /** Null when the Java decoder can run {@code model} now; else the reason, naming what to change. */
     static String unsupportedReason(LlamaModel model) {
+        return unsupportedReason(model, 0, 0);
+    }
+
+    /** As above, for a call that decodes {@code rows} sequences of up to {@code positions} positions (its KV cache counts). */
+    static String unsupportedReason(LlamaModel model, int rows, int positions) {
         if (RUNTIME_PROBLEM != null) {
             return RUNTIME_PROBLEM;
         }
@@ -59,14 +64,15 @@ final class JavaDecoding {
         for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
             Module m = e.getValue();
             if (m.isTraining()) {
-                return "module '" + e.getKey() + "' is in training mode, where dropout is random; call model.train(false)";
+                String what = e.getKey().isEmpty() ? "the model" : "module '" + e.getKey() + "'";
+                return what + " is in training mode, where dropout is random; call model.train(false)";
             }
             if (m instanceof Linear && !(m instanceof Dense || m instanceof LoraLinear || m instanceof Ia3Linear
                     || m instanceof QuantizedLinear)) {
                 return "layer '" + e.getKey() + "' is a " + m.getClass().getSimpleName() + ", which the Java decoder does not know";
             }
         }
-        return memoryProblem(model.config());
+        return memoryProblem(model.config(), rows, positions);
     }
 
     static String configProblem(LlamaConfig c) {
@@ -88,13 +94,15 @@ final class JavaDecoding {
         return null;
     }
 
-    /** The decoder keeps every weight as float32 on the Java heap (the LM head twice when tied). */
-    private static String memoryProblem(LlamaConfig c) {
-        long bytes = 4 * (c.parameterCount() + (c.tieWordEmbeddings() ? (long) c.vocabSize() * c.hiddenSize() : 0));
+    /** The decoder keeps every weight as float32 on the Java heap (the LM head twice when tied), and its KV cache. */
+    private static String memoryProblem(LlamaConfig c, int rows, int positions) {
+        long weights = c.parameterCount() + (c.tieWordEmbeddings() ? (long) c.vocabSize() * c.hiddenSize() : 0);
+        long cache = (long) rows * positions * c.numHiddenLayers() * 2L * c.numKeyValueHeads() * c.headDim();
+        long bytes = 4 * (weights + cache + (long) rows * c.vocabSize());
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (bytes > free) {
-            return String.format("the weights need %,d MB of Java heap in float32, %,d MB are free (raise -Xmx)",
+            return String.format("the weights and KV cache need %,d MB of Java heap in float32, %,d MB are free (raise -Xmx)",
                     bytes >> 20, free >> 20);
         }
         return null;
