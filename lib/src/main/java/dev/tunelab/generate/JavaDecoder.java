@@ -21,6 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class JavaDecoder {
     private static final VectorSpecies<Float> SPECIES = PackedMatrix.SPECIES;
     private static final int LANES = SPECIES.length();
+    /** Below this many activations, SwiGLU runs on the calling thread. */
+    private static final long PARALLEL_ELEMENTWISE = 1 << 14;
     /** Below this many multiply-adds, attention runs on the calling thread. */
     private static final long PARALLEL_ATTENTION = 1 << 18;
 
@@ -37,7 +39,7 @@ final class JavaDecoder {
     private final int vocab;
     private final float eps;
     private final float scale; // 1 / sqrt(head_dim)
-    private final int positionStride; // capacity rounded up to whole vectors
+    private final int positionStride; // capacity rounded up to four whole vectors
     private final int valueStride; // head_dim rounded up to whole vectors
     private final float[] cos; // (capacity, head_dim / 2)
     private final float[] sin; // (capacity, head_dim / 2)
@@ -200,9 +202,11 @@ final class JavaDecoder {
                 rmsNorm(x, k * hidden, layer.postAttentionNorm(), normed, k * hidden);
             }
             layer.gateUp().multiply(normed, n, gateUp, workers);
-            for (int k = 0; k < n; k++) {
-                activate(k);
-            }
+            workers.forRange(n, (long) n * intermediate >= PARALLEL_ELEMENTWISE, (from, to) -> {
+                for (int k = from; k < to; k++) {
+                    activate(k);
+                }
+            });
             layer.down().multiply(swiglu, n, projected, workers);
             add(projected, x, n * hidden);
         }
@@ -211,14 +215,23 @@ final class JavaDecoder {
     /** Mlp's activation for token k: silu(gate) * up = gate * sigmoid(gate) * up (Shazeer 2020), a vector at a time. */
     private void activate(int k) {
         int g = k * 2 * intermediate;
-        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
-        for (int j = 0; j < intermediate; j += LANES) {
-            VectorMask<Float> lanes = SPECIES.indexInRange(j, intermediate); // the last vector may stick out
-            FloatVector gate = FloatVector.fromArray(SPECIES, gateUp, g + j, lanes);
-            FloatVector up = FloatVector.fromArray(SPECIES, gateUp, g + intermediate + j, lanes);
-            FloatVector sigmoid = one.div(one.add(VectorExp.exp(gate.neg())));
-            gate.mul(sigmoid).mul(up).intoArray(swiglu, k * intermediate + j, lanes);
+        int out = k * intermediate;
+        int j = 0;
+        for (; j + LANES <= intermediate; j += LANES) {
+            swiglu(FloatVector.fromArray(SPECIES, gateUp, g + j), FloatVector.fromArray(SPECIES, gateUp, g + intermediate + j))
+                    .intoArray(swiglu, out + j);
         }
+        if (j < intermediate) { // the last vector sticks out: masked, same lanes
+            VectorMask<Float> lanes = SPECIES.indexInRange(j, intermediate);
+            swiglu(FloatVector.fromArray(SPECIES, gateUp, g + j, lanes), FloatVector.fromArray(SPECIES, gateUp, g + intermediate + j, lanes))
+                    .intoArray(swiglu, out + j, lanes);
+        }
+    }
+
+    private static FloatVector swiglu(FloatVector gate, FloatVector up) {
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        FloatVector sigmoid = one.div(one.add(VectorExp.exp(gate.neg())));
+        return gate.mul(sigmoid).mul(up);
     }
 
     /** RMSNorm (Zhang and Sennrich 2019) as the model's: x / sqrt(mean(x^2) + eps) * weight, in float. */
@@ -295,8 +308,8 @@ final class JavaDecoder {
     /** scores[s] = sum_d q[d] k[d][s] for s < seen: a chain of fused multiply-adds over d per position. */
     private void score(float[] k, int kBase, int seen, float[] q, int qAt, float[] scores) {
         int s = 0;
-        for (; s + 4 * LANES <= seen; s += 4 * LANES) {
-            scoreFourVectors(k, kBase + s, q, qAt, scores, s);
+        for (; s + 4 * LANES <= seen; s += 4 * LANES) { // four vectors of positions: independent chains
+            PackedMatrix.fourVectorChains(k, kBase + s, positionStride, q, qAt, headDim, scores, s);
         }
         for (; s < seen; s += LANES) {
             FloatVector acc = FloatVector.zero(SPECIES);
@@ -349,25 +362,6 @@ final class JavaDecoder {
             }
             acc.intoArray(mixed, d);
         }
-    }
-
-    /** Scores of 4 vectors of positions at once (independent chains keep the FMA units busy); same sums as one at a time. */
-    private void scoreFourVectors(float[] k, int at, float[] q, int qAt, float[] scores, int s) {
-        FloatVector a0 = FloatVector.zero(SPECIES);
-        FloatVector a1 = FloatVector.zero(SPECIES);
-        FloatVector a2 = FloatVector.zero(SPECIES);
-        FloatVector a3 = FloatVector.zero(SPECIES);
-        for (int d = 0; d < headDim; d++, at += positionStride) {
-            FloatVector qd = FloatVector.broadcast(SPECIES, q[qAt + d]);
-            a0 = FloatVector.fromArray(SPECIES, k, at).fma(qd, a0);
-            a1 = FloatVector.fromArray(SPECIES, k, at + LANES).fma(qd, a1);
-            a2 = FloatVector.fromArray(SPECIES, k, at + 2 * LANES).fma(qd, a2);
-            a3 = FloatVector.fromArray(SPECIES, k, at + 3 * LANES).fma(qd, a3);
-        }
-        a0.intoArray(scores, s);
-        a1.intoArray(scores, s + LANES);
-        a2.intoArray(scores, s + 2 * LANES);
-        a3.intoArray(scores, s + 3 * LANES);
     }
 
     /** Prompt tuning's virtual tokens run through the model once (row 0), prefix tuning's keys and values copied in. */

@@ -18,6 +18,8 @@ final class PackedMatrix {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     static final int LANES = SPECIES.length();
     static final int PANEL = 4 * LANES;
+    /** Rows of x per unit of work: a panel stays in the cache while they pass. */
+    private static final int TILE_ROWS = 16;
     /** Below this many multiply-adds a product runs on the calling thread: waking workers costs more. */
     private static final long PARALLEL_WORK = 1 << 20;
 
@@ -49,62 +51,76 @@ final class PackedMatrix {
         return (out + PANEL - 1) / PANEL;
     }
 
-    /** y (rows, out) = x (rows, in) W^T + b; both row-major and dense. */
+    /**
+     * y (rows, out) = x (rows, in) W^T + b; both row-major and dense. The work is cut into tiles of
+     * one panel by up to {@link #TILE_ROWS} rows, panel by panel, and threads take contiguous runs
+     * of tiles, so a few panels still spread evenly over the threads when there are many rows.
+     */
     void multiply(float[] x, int rows, float[] y, Workers workers) {
         long work = (long) rows * out * in;
-        workers.forRange(panels, work >= PARALLEL_WORK, (from, to) -> multiplyPanels(x, rows, y, from, to));
+        int rowTiles = (rows + TILE_ROWS - 1) / TILE_ROWS;
+        workers.forRange(panels * rowTiles, work >= PARALLEL_WORK, (from, to) -> {
+            float[] partial = new float[PANEL]; // the last panel sticks out past `out`: written here, then copied
+            for (int t = from; t < to; t++) {
+                int firstRow = (t % rowTiles) * TILE_ROWS;
+                tile(x, y, t / rowTiles, firstRow, Math.min(firstRow + TILE_ROWS, rows), partial);
+            }
+        });
     }
 
-    private void multiplyPanels(float[] x, int rows, float[] y, int fromPanel, int toPanel) {
-        float[] partial = null; // the last panel sticks out past `out`: written here, then copied
-        for (int p = fromPanel; p < toPanel; p++) {
-            int w = p * in * PANEL;
-            int col = p * PANEL;
-            boolean full = col + PANEL <= out;
-            int r = 0;
+    /** Rows [from, to) of y against panel p. */
+    private void tile(float[] x, float[] y, int p, int from, int to, float[] partial) {
+        int w = p * in * PANEL;
+        int col = p * PANEL;
+        boolean full = col + PANEL <= out;
+        int r = from;
+        if (full) {
+            for (; r + 4 <= to; r += 4) {
+                fourRows(x, r * in, y, r * out + col, w);
+            }
+        }
+        for (; r < to; r++) {
             if (full) {
-                for (; r + 4 <= rows; r += 4) {
-                    fourRows(x, r * in, y, r * out + col, w);
-                }
-            } else if (partial == null) {
-                partial = new float[PANEL];
+                oneRow(x, r * in, y, r * out + col, w);
+            } else {
+                oneRow(x, r * in, partial, 0, w);
+                System.arraycopy(partial, 0, y, r * out + col, out - col);
             }
-            for (; r < rows; r++) {
-                if (full) {
-                    oneRow(x, r * in, y, r * out + col, w);
-                } else {
-                    oneRow(x, r * in, partial, 0, w);
-                    System.arraycopy(partial, 0, y, r * out + col, out - col);
-                }
-            }
-            if (bias != null) {
-                int width = Math.min(PANEL, out - col);
-                for (r = 0; r < rows; r++) {
-                    for (int j = 0; j < width; j++) {
-                        y[r * out + col + j] += bias[col + j];
-                    }
+        }
+        if (bias != null) {
+            int width = Math.min(PANEL, out - col);
+            for (r = from; r < to; r++) {
+                for (int j = 0; j < width; j++) {
+                    y[r * out + col + j] += bias[col + j];
                 }
             }
         }
     }
 
-    /** One row of x against one panel: 4 vectors of outputs. Kept small so the JIT keeps it in registers. */
+    /** One row of x against one panel: 4 vectors of outputs. */
     private void oneRow(float[] x, int xAt, float[] y, int yAt, int w) {
+        fourVectorChains(packed, w, PANEL, x, xAt, in, y, yAt);
+    }
+
+    /**
+     * out[outAt + j] = sum_i a[aAt + i] m[at + i stride + j] for j in four vectors: one chain of
+     * fused multiply-adds over i per output, four independent chains so the FMA units stay busy.
+     * The kernel of a one-row matrix product (m a panel) and of attention's scores (m the keys).
+     * Kept small so the JIT keeps the accumulators in registers.
+     */
+    static void fourVectorChains(float[] m, int at, int stride, float[] a, int aAt, int n, float[] out, int outAt) {
         FloatVector c0 = FloatVector.zero(SPECIES);
         FloatVector c1 = FloatVector.zero(SPECIES);
         FloatVector c2 = FloatVector.zero(SPECIES);
         FloatVector c3 = FloatVector.zero(SPECIES);
-        for (int i = 0; i < in; i++, w += PANEL) {
-            FloatVector a = FloatVector.broadcast(SPECIES, x[xAt + i]);
-            c0 = FloatVector.fromArray(SPECIES, packed, w).fma(a, c0);
-            c1 = FloatVector.fromArray(SPECIES, packed, w + LANES).fma(a, c1);
-            c2 = FloatVector.fromArray(SPECIES, packed, w + 2 * LANES).fma(a, c2);
-            c3 = FloatVector.fromArray(SPECIES, packed, w + 3 * LANES).fma(a, c3);
+        for (int i = 0; i < n; i++, at += stride) {
+            FloatVector ai = FloatVector.broadcast(SPECIES, a[aAt + i]);
+            c0 = FloatVector.fromArray(SPECIES, m, at).fma(ai, c0);
+            c1 = FloatVector.fromArray(SPECIES, m, at + LANES).fma(ai, c1);
+            c2 = FloatVector.fromArray(SPECIES, m, at + 2 * LANES).fma(ai, c2);
+            c3 = FloatVector.fromArray(SPECIES, m, at + 3 * LANES).fma(ai, c3);
         }
-        c0.intoArray(y, yAt);
-        c1.intoArray(y, yAt + LANES);
-        c2.intoArray(y, yAt + 2 * LANES);
-        c3.intoArray(y, yAt + 3 * LANES);
+        store(c0, c1, c2, c3, out, outAt);
     }
 
     /** Four rows of x against one panel: 16 accumulators, each panel vector loaded once for four rows. */
