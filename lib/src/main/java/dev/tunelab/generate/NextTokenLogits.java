@@ -7,11 +7,11 @@ package dev.tunelab.generate;
  */
 interface NextTokenLogits extends AutoCloseable {
     /**
-     * @param ids (batch, total) token ids, left-padded: row b's prompt ends at column {@code promptLength}
+     * @param ids (batch, total) token ids: the prompts left-padded to a common length, then the new tokens
      * @param mask (batch, total) 1 for real tokens, 0 for padding
      * @param length columns filled so far; the logits are for column {@code length}
      * @param finished rows that stopped (their logits are not read and may be null)
-     * @return (batch, vocab) logits
+     * @return (batch, vocab) logits, valid until the next call
      */
     float[][] next(long[][] ids, long[][] mask, int length, boolean[] finished);
 
