@@ -20,9 +20,9 @@ final class JitWarmup {
             return;
         }
         done = true;
-        // hidden 40 and 2 x 72 gate/up outputs leave the last panel part-filled; q/k/v biases as Qwen2
-        LlamaConfig tiny = new LlamaConfig("qwen2", 64, 40, 72, 2, 4, 2, 10, 1e-6, 1e4, null, 160, true,
-                true, false, false, 1, 2, 0, 0.5, 0.0);
+        // hidden 40 and 2 x 72 gate/up outputs leave the last panel part-filled; biases on every projection
+        LlamaConfig tiny = LlamaConfig.builder().vocabSize(64).hiddenSize(40).intermediateSize(72).layers(2).heads(4)
+                .kvHeads(2).maxPositions(160).attentionBias(true).initializerRange(0.5).build();
         try (LlamaModel model = LlamaModel.create(tiny, 1)) {
             JavaDecoder decoder = new JavaDecoder(DecoderWeights.read(model), 2, 160, new Workers(1));
             for (int round = 0; round < 8; round++) {
