@@ -35,7 +35,7 @@ public final class Rotary implements AutoCloseable {
     }
 
     /** theta^(-2i/d) for i in [0, d/2), with llama3 scaling when configured. */
-    static double[] inverseFrequencies(LlamaConfig config) {
+    public static double[] inverseFrequencies(LlamaConfig config) {
         int dim = config.headDim();
         double[] inv = new double[dim / 2];
         for (int i = 0; i < inv.length; i++) {
