@@ -79,6 +79,10 @@ public final class RealSizeStep {
         row.put("step_s", step);
         row.put("tokens_per_s", seq / step);
         row.put("peak_rss", PeakMemory.highWaterBytes());
+        if (model.device().isGpu()) {
+            // total minus free on the device: what PyTorch's caching allocator holds after the steps, plus the CUDA context
+            row.put("gpu_memory_used", ai.djl.util.cuda.CudaUtils.getGpuMemory(model.device()).getUsed());
+        }
         row.put("loss", result.metrics().get("loss"));
         row.put("parameters", model.config().parameterCount());
         System.out.println(new ObjectMapper().writeValueAsString(row));

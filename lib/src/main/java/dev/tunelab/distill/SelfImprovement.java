@@ -31,7 +31,7 @@ import tech.tablesaw.api.Table;
  *
  * <pre>{@code
  * var result = SelfImprovement.builder(model, tasks, set -> batchesOf(set))
- *         .rounds(2).samplesPerTask(2).sampling(TeacherConfig.defaults().addBos(true).startAfterEos(false))
+ *         .rounds(2).samplesPerTask(2).sampling(TeacherConfig.defaults())
  *         .train(new TrainConfig().steps(40)).metric(lm -> passRate(lm)).build().run();
  * result;   // metric per round: table and chart
  * }</pre>
@@ -78,7 +78,7 @@ public final class SelfImprovement<T extends TeacherTask> {
         private final Function<SyntheticSet<T>, BatchSource> trainingData;
         private int rounds = 2;
         private int samplesPerTask = 2;
-        private TeacherConfig sampling = TeacherConfig.defaults().startAfterEos(false).addBos(true);
+        private TeacherConfig sampling = TeacherConfig.defaults();
         private TrainConfig train = new TrainConfig();
         private BatchSource eval;
         private ToDoubleFunction<LanguageModel> metric;

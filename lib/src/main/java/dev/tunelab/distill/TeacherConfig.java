@@ -9,9 +9,9 @@ import dev.tunelab.generate.GenerationConfig;
  *
  * @param requireEos keep only continuations the model ended itself; one cut at maxNewTokens is unfinished
  * @param startAfterEos put the end-of-text token before each prompt, as every story but the first
- *     followed one in pretraining
- * @param addBos let the tokenizer add its special tokens (BOS) to each prompt, as an SFT prompt
- *     starts ({@code SftEncoder.promptIds}): for a fine-tuned model that writes its own data
+ *     followed one in pretraining (off by default: a prompt is encoded as any other text is)
+ * @param addBos let the tokenizer add the special tokens its config asks for ({@code add_bos_token}),
+ *     as generation, perplexity and SFT prompts do ({@code SftEncoder.promptIds}); on by default
  */
 public record TeacherConfig(GenerationConfig sampling, int batchSize, int maxAttempts, boolean requireEos,
         boolean startAfterEos, boolean addBos, long seed) {
@@ -21,9 +21,12 @@ public record TeacherConfig(GenerationConfig sampling, int batchSize, int maxAtt
         if (maxAttempts < 1) throw new IllegalArgumentException("maxAttempts must be >= 1, got " + maxAttempts);
     }
 
-    /** Temperature 0.8, top-p 0.95 (the base models' generation_config.json), 300 new tokens, batches of 16, 3 tries. */
+    /**
+     * Temperature 0.8, top-p 0.95 (the base models' generation_config.json), 300 new tokens, batches
+     * of 16, 3 tries; prompts encoded as the tokenizer's config says.
+     */
     public static TeacherConfig defaults() {
-        return new TeacherConfig(GenerationConfig.sample(0.8).topP(0.95).maxNewTokens(300), 16, 3, true, true, false, 0);
+        return new TeacherConfig(GenerationConfig.sample(0.8).topP(0.95).maxNewTokens(300), 16, 3, true, false, true, 0);
     }
 
     public TeacherConfig sampling(GenerationConfig g) {

@@ -6,13 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.tunelab.data.PreferenceExample;
 import dev.tunelab.io.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PreferencePairTest {
     @Test
-    void tokenizesAsTrlPromptWithBosCompletionsWithEosAndTruncates() {
-        Tokenizer tokenizer = Tokenizer.load(PpoTrainerTest.modelDir());
+    void tokenizesAsTrlPromptWithBosCompletionsWithEosAndTruncates(@TempDir Path dir) throws IOException {
+        // the shipped model's tokenizer with add_bos_token switched on, as Llama's is
+        Path shipped = PpoTrainerTest.modelDir();
+        Files.copy(shipped.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("tokenizer_config.json"),
+                Files.readString(shipped.resolve("tokenizer_config.json")).replace("\"add_bos_token\": false", "\"add_bos_token\": true"));
+        Tokenizer tokenizer = Tokenizer.load(dir);
         long bos = tokenizer.bosId().orElseThrow();
         long eos = tokenizer.eosId().orElseThrow();
         var example = new PreferenceExample("Tom had a red ball.", " He was happy.", " He was sad and cried.");
@@ -34,5 +43,9 @@ class PreferencePairTest {
         new PreferencePair(new long[] {bos}, new long[] {}, new long[] {5});
         assertThrows(IllegalArgumentException.class, () -> new PreferencePair(new long[] {bos}, new long[] {5}, new long[] {5}));
         assertThrows(IllegalArgumentException.class, () -> new PreferencePair(new long[] {}, new long[] {4}, new long[] {5}));
+
+        // the shipped tokenizer says add_bos_token: false (its model never saw BOS): no BOS in front
+        PreferencePair plain = PreferencePair.tokenize(Tokenizer.load(shipped), example, 64, 64);
+        assertArrayEquals(Arrays.copyOfRange(pair.prompt(), 1, pair.prompt().length), plain.prompt());
     }
 }

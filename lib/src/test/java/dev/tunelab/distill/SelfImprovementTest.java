@@ -49,7 +49,7 @@ class SelfImprovementTest {
                         return SftBatches.builder(tok, template, rows).batchSize(2).maxLength(64).build();
                     })
                     .rounds(2).samplesPerTask(3)
-                    .sampling(TeacherConfig.defaults().requireEos(false).startAfterEos(false)
+                    .sampling(TeacherConfig.defaults().requireEos(false).addBos(false)
                             .sampling(GenerationConfig.sample(1.0).maxNewTokens(6)).seed(4))
                     .train(new TrainConfig().steps(2).learningRate(1e-2).runsDir(null).progress(false).runName("self"))
                     .metric(m -> {

@@ -104,9 +104,13 @@ public final class Pretraining {
         return new ArrayList<>(unique);
     }
 
-    /** Trains the shared tokenizer and saves it into {@code dir}. */
+    /**
+     * Trains the shared tokenizer and saves it into {@code dir}. The models see stories joined by
+     * end-of-text and never a BOS, so the tokenizer does not add one ({@code add_bos_token: false}):
+     * generation, perplexity and SFT encode text as the model was pretrained on it.
+     */
     public static Tokenizer trainTokenizer(List<String> stories, int vocabSize, Path dir) throws IOException {
-        BpeTrainer.builder().vocabSize(vocabSize).bos("<|bos|>").eos(BpeTrainer.ENDOFTEXT).pad("<pad>")
+        BpeTrainer.builder().vocabSize(vocabSize).bos("<|bos|>").addBosToken(false).eos(BpeTrainer.ENDOFTEXT).pad("<pad>")
                 .specialTokens("<|im_start|>", "<|im_end|>").modelMaxLength(512).build().train(stories).save(dir);
         return Tokenizer.load(dir);
     }
@@ -252,7 +256,10 @@ public final class Pretraining {
         sb.append("## Use\n\n```java\nvar lm = Models.load(\"datasets/models/").append(p.name())
                 .append("\");\nlm.generate(\"Once upon a time\", GenerationConfig.sample(0.8).maxNewTokens(100)).text();\n```\n\n")
                 .append("In Python: `AutoModelForCausalLM.from_pretrained(path)` and "
-                        + "`AutoTokenizer.from_pretrained(path)`.\n\n");
+                        + "`AutoTokenizer.from_pretrained(path)`.\n\n")
+                .append("The model was pretrained on stories joined by end-of-text, never after a BOS token, so its "
+                        + "tokenizer does not add one (`add_bos_token: false`): generation, perplexity and fine-tuning "
+                        + "encode text as it was pretrained.\n\n");
         sb.append("## Reproduce\n\n```bash\n").append(provenance.getOrDefault("command", "")).append("\n```\n");
         return sb.toString();
     }
