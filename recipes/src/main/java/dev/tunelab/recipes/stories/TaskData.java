@@ -76,7 +76,7 @@ public final class TaskData {
             return new Options(20261123L, 256, 64, 220, 40, TeacherConfig.defaults().batchSize(64).maxAttempts(3).seed(20261123L)
                     // as the shipped datasets/tasks were made: each prompt after end-of-text, no BOS
                     .startAfterEos(true).addBos(false),
-                    20261206L, 100, 2);
+                    20261206L, 280, 9);
         }
     }
 
