@@ -2,6 +2,7 @@ package dev.tunelab.align;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import ai.djl.ndarray.NDManager;
 import dev.tunelab.model.Autograd;
@@ -168,6 +169,34 @@ class TrainerWiringTest {
             ReferenceLogProbs refLogps = ReferenceLogProbs.compute(policy, pairs, 8, false);
             assertEquals(dpo, lossOf(policy, DpoLoss.sigmoid(beta), pairs, refLogps), 1e-5);
             assertEquals(ipo, lossOf(policy, DpoLoss.ipo(beta), pairs, refLogps), 1e-5);
+        }
+    }
+
+    @Test
+    void simpoUsesMeanAndCpoSummedPolicyLogProbabilitiesWithNoReferenceAtAll() {
+        try (LlamaModel model = TinyModels.model(11)) {
+            PeftModel policy = movedPolicy(model);
+            List<PreferencePair> pairs = List.of(new PreferencePair(new long[] {1, 12}, new long[] {5, 6, 7}, new long[] {8}),
+                    new PreferencePair(new long[] {1, 20, 21}, new long[] {9, 4}, new long[] {10, 11, 3}));
+            List<long[]> prompts = pairs.stream().map(PreferencePair::prompt).toList();
+            double[][] pc = tokenLogps(model, prompts, pairs.stream().map(PreferencePair::chosen).toList());
+            double[][] pr = tokenLogps(model, prompts, pairs.stream().map(PreferencePair::rejected).toList());
+            double beta = 0.5, gamma = 0.3, alpha = 0.7;
+            double simpo = 0, cpo = 0, nll = 0;
+            int chosenTokens = 0;
+            for (int i = 0; i < 2; i++) {
+                double z = beta * (mean(pc[i]) - mean(pr[i])) - gamma; // Meng et al. 2024, eq. 6
+                simpo += Math.log1p(Math.exp(-z)) / 2;
+                cpo += Math.log1p(Math.exp(-beta * (sum(pc[i]) - sum(pr[i])))) / 2; // Xu et al. 2024, eq. 3
+                nll -= sum(pc[i]);
+                chosenTokens += pc[i].length;
+            }
+            cpo += alpha * nll / chosenTokens;
+            assertFalse(new SimpoLoss(beta, gamma).needsReference());
+            assertFalse(new CpoLoss(beta, alpha).needsReference());
+            // a null reference: the trainer never computes one for these methods
+            assertEquals(simpo, lossOf(policy, new SimpoLoss(beta, gamma), pairs, null), 1e-5);
+            assertEquals(cpo, lossOf(policy, new CpoLoss(beta, alpha), pairs, null), 1e-5);
         }
     }
 
