@@ -261,4 +261,25 @@ class PreferenceLossTest {
         assertEquals(0.5032044340390841, pure.loss(), 1e-6);
         assertEquals(0.125, pure.dRejected()[5], 1e-7);
     }
+
+    @Test
+    void rlooSequenceLossIsTheClippedSurrogateOfWholeCompletionRatios() {
+        // ratios exp(logp - old) = (e^0.1, e^0.5, e^0.5); eps 0.2 clips rows 1 and 2 to 1.2
+        double[] logp = {-3, -4, -5};
+        double[] old = {-3.1, -4.5, -5.5};
+        double[] advantages = {1.5, 2, -1};
+        NDArray lp = leaf(logp);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            LossOutput out = RlooTrainer.sequenceLoss(lp, constant(old), constant(advantages), 0.2);
+            gc.backward(out.loss());
+            // max(-A r, -A clip(r)): row 0 -1.5 e^0.1 (inside), row 1 -2 * 1.2 (clipped), row 2 +e^0.5 (the larger)
+            assertEquals((-1.5 * Math.exp(0.1) - 2.4 + Math.exp(0.5)) / 3, out.loss().getDouble(), 1e-6);
+            assertEquals(2 / 3.0, out.metrics().get("clipfrac"), 1e-12);
+            double[] grad = lp.getGradient().toDoubleArray();
+            // d/d logp_i = -A_i r_i / B where the unclipped term is the max, 0 where the clipped constant is
+            assertEquals(-1.5 * Math.exp(0.1) / 3, grad[0], 1e-6);
+            assertEquals(0.0, grad[1], 0.0);
+            assertEquals(Math.exp(0.5) / 3, grad[2], 1e-6);
+        }
+    }
 }

@@ -3,6 +3,7 @@ package dev.tunelab.align;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import dev.tunelab.model.Autograd;
@@ -117,6 +118,67 @@ class TrainerWiringTest {
             assertEquals(expected, out.metrics().get("loss"), 1e-5);
             assertEquals(clipped / 5, out.metrics().get("clip_ratio"), 1e-6);
             assertEquals(klSum / 5, out.metrics().get("kl"), 1e-5);
+        }
+    }
+
+    @Test
+    void rlooOnFreshSamplesHasReinforcesGradientWithTheLeaveOneOutBaseline() {
+        try (LlamaModel model = TinyModels.model(11)) {
+            PeftModel policy = movedPolicy(model);
+            // two prompts, k = 2 completions each (the groups side by side)
+            List<long[]> prompts = List.of(PROMPTS.get(0), PROMPTS.get(0), PROMPTS.get(1), PROMPTS.get(1));
+            List<long[]> completions = List.of(new long[] {5, 6, 7}, new long[] {8}, new long[] {9, 10}, new long[] {11, 3, 4});
+            double[][] logp = tokenLogps(model, prompts, completions);
+            double[][] ref = policy.withAdaptersDisabled(() -> tokenLogps(model, prompts, completions));
+            double[] scores = {1.0, 0.0, 2.0, 3.0};
+            double beta = 0.1;
+            double[] rlhf = new double[4];
+            double[] old = new double[4];
+            for (int i = 0; i < 4; i++) {
+                old[i] = sum(logp[i]);
+                rlhf[i] = scores[i] - beta * (sum(logp[i]) - sum(ref[i])); // score - beta * KL (k1, summed)
+            }
+            // k = 2: each completion's baseline is the other one's reward
+            double[] expectedAdvantages = {rlhf[0] - rlhf[1], rlhf[1] - rlhf[0], rlhf[2] - rlhf[3], rlhf[3] - rlhf[2]};
+            int[] lengths = completions.stream().mapToInt(c -> c.length).toArray();
+            double[][] perToken = TokenRewards.compute(logp, ref, lengths, scores, beta, KlEstimator.K1, 3).perToken();
+            double[] fromTokenRewards = new double[4];
+            for (int i = 0; i < 4; i++) fromTokenRewards[i] = sum(perToken[i]);
+            double[] advantages = GroupAdvantages.leaveOneOut(fromTokenRewards, 2);
+            assertArrayEquals(expectedAdvantages, advantages, 1e-9);
+
+            // the loss's gradient at ratio 1 is REINFORCE's: -(1/N) sum_i A_i grad log pi(y_i), each scored alone
+            var lora = policy.adapterParameters("default").values().iterator().next().data();
+            CompletionBatch batch = CompletionBatch.of(prompts, completions);
+            float[] rlooGrad;
+            double lossValue;
+            try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector();
+                    NDManager m = model.manager().newSubManager()) {
+                gc.zeroGradients();
+                LossOutput o = RlooTrainer.loss(model, batch, old, advantages, 0.2, m);
+                gc.backward(o.loss());
+                lossValue = o.loss().getFloat();
+                rlooGrad = lora.getGradient().toFloatArray();
+            }
+            float[] reinforceGrad;
+            try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector();
+                    NDManager m = model.manager().newSubManager()) {
+                gc.zeroGradients();
+                ai.djl.ndarray.NDArray objective = null;
+                for (int i = 0; i < 4; i++) {
+                    CompletionBatch one = CompletionBatch.of(List.of(prompts.get(i)), List.of(completions.get(i)));
+                    var term = SequenceLogProbs.compute(model, one, m).sum().mul(-advantages[i] / 4);
+                    objective = objective == null ? term : objective.add(term);
+                }
+                gc.backward(objective.sum());
+                reinforceGrad = lora.getGradient().toFloatArray();
+            }
+            // the leave-one-out advantages of a group sum to 0, so the loss itself starts at -mean(A) = 0
+            assertEquals(0.0, lossValue, 1e-6);
+            double norm = 0;
+            for (float g : reinforceGrad) norm = Math.max(norm, Math.abs(g));
+            assertTrue(norm > 1e-4, "a gradient to compare: " + norm);
+            assertArrayEquals(reinforceGrad, rlooGrad, (float) (1e-4 * norm));
         }
     }
 
