@@ -183,6 +183,51 @@ class TrainerWiringTest {
     }
 
     @Test
+    void onlineDpoOrdersEachPairByTheJudgeAndTakesDpoOnThemAgainstTheReference() {
+        // a rollout of two samples per prompt: (p, q, r) x 2; the judge prefers texts with "good"
+        List<String> prompts = List.of("p", "p", "q", "q", "r", "r");
+        List<long[]> promptIds = List.of(PROMPTS.get(0), PROMPTS.get(0), PROMPTS.get(1), PROMPTS.get(1), PROMPTS.get(0), PROMPTS.get(0));
+        List<long[]> ids = List.of(new long[] {5, 6, 7}, new long[] {8}, new long[] {9, 10}, new long[] {11, 3, 4},
+                new long[] {12}, new long[] {13, 14});
+        List<String> texts = List.of("bad", "good", "good!", "bad", "meh", "meh too");
+        var rollout = new Rollouts.Rollout(prompts, promptIds, ids, texts, new double[6], 12, 1.0);
+        var judge = OnlineDpoTrainer.scoreJudge((prompt, c) -> c.contains("good") ? 1.0 : 0.0);
+        OnlineDpoTrainer.JudgedPairs pairs = OnlineDpoTrainer.JudgedPairs.of(rollout, judge);
+        assertEquals(List.of("good", "good!", "meh"), pairs.chosen());
+        assertEquals(List.of("bad", "bad", "meh too"), pairs.rejected());
+        assertEquals(1, pairs.ties()); // the third pair ties: the first sample stays chosen, as TRL's >=
+        List<long[]> rows = pairs.batch().completions();
+        assertArrayEquals(ids.get(1), rows.get(0));
+        assertArrayEquals(ids.get(2), rows.get(1));
+        assertArrayEquals(ids.get(4), rows.get(2));
+        assertArrayEquals(ids.get(0), rows.get(3));
+        assertArrayEquals(ids.get(3), rows.get(4));
+        assertArrayEquals(ids.get(5), rows.get(5));
+        assertArrayEquals(PROMPTS.get(1), pairs.batch().prompts().get(4));
+
+        try (LlamaModel model = TinyModels.model(11)) {
+            PeftModel policy = movedPolicy(model);
+            List<long[]> pairPrompts = pairs.batch().prompts().subList(0, 3);
+            double[][] pc = tokenLogps(model, pairPrompts, rows.subList(0, 3));
+            double[][] pr = tokenLogps(model, pairPrompts, rows.subList(3, 6));
+            double[][][] ref = policy.withAdaptersDisabled(() -> new double[][][] {
+                    tokenLogps(model, pairPrompts, rows.subList(0, 3)), tokenLogps(model, pairPrompts, rows.subList(3, 6))});
+            double beta = 0.5;
+            double expected = 0;
+            for (int i = 0; i < 3; i++) {
+                double h = (sum(pc[i]) - sum(ref[0][i])) - (sum(pr[i]) - sum(ref[1][i]));
+                expected += Math.log1p(Math.exp(-beta * h)) / 3; // -log sigmoid(beta h), Rafailov et al. 2023
+            }
+            double got = Autograd.noGrad(() -> {
+                try (NDManager m = model.manager().newSubManager()) {
+                    return (double) OnlineDpoTrainer.loss(policy, DpoLoss.sigmoid(beta), pairs.batch(), m).loss().getFloat();
+                }
+            });
+            assertEquals(expected, got, 1e-5);
+        }
+    }
+
+    @Test
     void rewardModelLossIsBradleyTerryOfTheScoreDifference() {
         try (LlamaModel model = TinyModels.model(11)) {
             RewardModel rm = new RewardModel(movedPolicy(model), null, 2);
