@@ -6,12 +6,13 @@ import dev.tunelab.train.LossOutput;
 import java.util.Map;
 
 /**
- * Contrastive preference optimisation (Xu et al. 2024, "Contrastive Preference Optimization", eq. 3
- * and 6), no reference model: -log sigmoid(beta (log pi(y_w) - log pi(y_l))) on summed
+ * Contrastive preference optimisation (Xu et al. 2024, "Contrastive Preference Optimization"), no
+ * reference model: -log sigmoid(beta (log pi(y_w) - log pi(y_l))) on summed
  * log-probabilities (DPO with the reference dropped, the paper's uniform-reference approximation),
- * plus alpha times the negative log-likelihood of the chosen completions (its behaviour-cloning
- * regulariser). As TRL's {@code CPOTrainer} with {@code loss_type="sigmoid"}: beta 0.1 and
- * {@code cpo_alpha} 1.0 by default, the NLL averaged over the chosen completions' tokens.
+ * plus alpha times the negative log-likelihood of the chosen completions (the NLL term of the
+ * paper's final objective, a behaviour-cloning regulariser). As TRL's {@code CPOTrainer} with
+ * {@code loss_type="sigmoid"}: beta 0.1 and {@code cpo_alpha} 1.0 by default, the NLL averaged
+ * over the chosen completions' tokens.
  */
 public record CpoLoss(double beta, double alpha) implements PreferenceMethod {
     public CpoLoss {

@@ -32,7 +32,7 @@ public final class GroupAdvantages {
 
     /**
      * RLOO's advantages (Ahmadian et al. 2024, "Back to Basics: Revisiting REINFORCE Style
-     * Optimization for Learning from Human Feedback in LLMs", eq. 5; Kool et al. 2019): each
+     * Optimization for Learning from Human Feedback in LLMs"; Kool et al. 2019): each
      * completion's reward minus the mean reward of the other k - 1 completions of its prompt, as
      * TRL's RLOOTrainer computes them ((sum - r) / (k - 1) as baseline, no standardisation). The
      * baseline does not depend on the completion it is subtracted from, so the gradient stays unbiased.

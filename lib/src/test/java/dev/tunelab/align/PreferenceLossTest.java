@@ -241,7 +241,7 @@ class PreferenceLossTest {
 
     @Test
     void cpoIsReferenceFreeDpoOnSummedLogProbsPlusAlphaTimesTheChosenNll() {
-        // sums: chosen (-3, -3), rejected (-5, -3); d = (2, 0); NLL = 6 / 5 over the chosen tokens
+        // sums: chosen (-3, -3), rejected (-5, -3); d = (2, 0); NLL = 6 / 5 over the chosen tokens (Xu et al. 2024)
         double[][] chosen = {{-1, -2}, {-0.5, -1.5, -1.0}};
         double[][] rejected = {{-2, -3}, {-1, -1, -1}};
         TokenGraded g = referenceFree(new CpoLoss(0.5, 1.0)::compute, chosen, rejected);

@@ -60,6 +60,8 @@ class TrainerWiringTest {
 
     static final List<long[]> PROMPTS = List.of(new long[] {1, 12, 13}, new long[] {1, 20});
     static final List<long[]> COMPLETIONS = List.of(new long[] {5, 6, 7}, new long[] {9, 10});
+    static final List<PreferencePair> TWO_PAIRS = List.of(new PreferencePair(new long[] {1, 12}, new long[] {5, 6, 7}, new long[] {8}),
+            new PreferencePair(new long[] {1, 20, 21}, new long[] {9, 4}, new long[] {10, 11, 3}));
 
     /** Per-token log-probabilities of each completion, scored one sequence at a time (no padding). */
     static double[][] tokenLogps(LlamaModel model, List<long[]> prompts, List<long[]> completions) {
@@ -257,8 +259,7 @@ class TrainerWiringTest {
     void dpoUsesSummedAndIpoMeanLogProbabilitiesAgainstTheAdapterFreeReference() {
         try (LlamaModel model = TinyModels.model(11)) {
             PeftModel policy = movedPolicy(model);
-            List<PreferencePair> pairs = List.of(new PreferencePair(new long[] {1, 12}, new long[] {5, 6, 7}, new long[] {8}),
-                    new PreferencePair(new long[] {1, 20, 21}, new long[] {9, 4}, new long[] {10, 11, 3}));
+            List<PreferencePair> pairs = TWO_PAIRS;
             List<long[]> prompts = pairs.stream().map(PreferencePair::prompt).toList();
             double[][] pc = tokenLogps(model, prompts, pairs.stream().map(PreferencePair::chosen).toList());
             double[][] pr = tokenLogps(model, prompts, pairs.stream().map(PreferencePair::rejected).toList());
@@ -283,8 +284,7 @@ class TrainerWiringTest {
     void simpoUsesMeanAndCpoSummedPolicyLogProbabilitiesWithNoReferenceAtAll() {
         try (LlamaModel model = TinyModels.model(11)) {
             PeftModel policy = movedPolicy(model);
-            List<PreferencePair> pairs = List.of(new PreferencePair(new long[] {1, 12}, new long[] {5, 6, 7}, new long[] {8}),
-                    new PreferencePair(new long[] {1, 20, 21}, new long[] {9, 4}, new long[] {10, 11, 3}));
+            List<PreferencePair> pairs = TWO_PAIRS;
             List<long[]> prompts = pairs.stream().map(PreferencePair::prompt).toList();
             double[][] pc = tokenLogps(model, prompts, pairs.stream().map(PreferencePair::chosen).toList());
             double[][] pr = tokenLogps(model, prompts, pairs.stream().map(PreferencePair::rejected).toList());
@@ -294,7 +294,7 @@ class TrainerWiringTest {
             for (int i = 0; i < 2; i++) {
                 double z = beta * (mean(pc[i]) - mean(pr[i])) - gamma; // Meng et al. 2024, eq. 6
                 simpo += Math.log1p(Math.exp(-z)) / 2;
-                cpo += Math.log1p(Math.exp(-beta * (sum(pc[i]) - sum(pr[i])))) / 2; // Xu et al. 2024, eq. 3
+                cpo += Math.log1p(Math.exp(-beta * (sum(pc[i]) - sum(pr[i])))) / 2; // Xu et al. 2024, DPO without a reference
                 nll -= sum(pc[i]);
                 chosenTokens += pc[i].length;
             }
