@@ -32,4 +32,13 @@ class OnlineDpoTrainerTest {
         System.out.printf("online DPO count-'the' score: first 3 steps %.3f, last 3 steps %.3f%n", first, last);
         assertTrue(last > first + 0.3, "score should rise: first " + first + ", last " + last);
     }
+
+    @Test
+    void settingsItCannotHonourAreRefused() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new OnlineDpoConfig().loss(DpoLoss.conservative(0.1, 0.1)));
+        assertTrue(e.getMessage().contains("label smoothing 0.1"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new OnlineDpoConfig().promptsPerStep(0));
+        assertEquals("ipo", new OnlineDpoConfig().loss(DpoLoss.ipo(0.5)).toMap().get("loss_type"));
+    }
 }

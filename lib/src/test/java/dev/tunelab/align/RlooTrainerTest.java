@@ -34,4 +34,11 @@ class RlooTrainerTest {
             assertTrue(Math.abs(scores + penalty - rlhf) < 1e-9, row.toString());
         }
     }
+
+    @Test
+    void aGroupOfOneHasNoLeaveOneOutBaselineAndIsRefused() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new RlooConfig().k(1));
+        assertTrue(e.getMessage().contains("k must be at least 2"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new RlooConfig().beta(-0.1));
+    }
 }
