@@ -18,12 +18,7 @@ public final class GroupAdvantages {
      * @param groupSize k, at least 2
      */
     public static double[] compute(double[] rewards, int groupSize) {
-        if (groupSize < 2) {
-            throw new IllegalArgumentException("a group needs at least 2 completions, got " + groupSize);
-        }
-        if (rewards.length % groupSize != 0) {
-            throw new IllegalArgumentException(rewards.length + " rewards do not split into groups of " + groupSize);
-        }
+        checkGroups(rewards, groupSize);
         double[] advantages = new double[rewards.length];
         for (int start = 0; start < rewards.length; start += groupSize) {
             double mean = mean(rewards, start, groupSize);
@@ -33,6 +28,37 @@ public final class GroupAdvantages {
             }
         }
         return advantages;
+    }
+
+    /**
+     * RLOO's advantages (Ahmadian et al. 2024, "Back to Basics: Revisiting REINFORCE Style
+     * Optimization for Learning from Human Feedback in LLMs"; Kool et al. 2019): each
+     * completion's reward minus the mean reward of the other k - 1 completions of its prompt, as
+     * TRL's RLOOTrainer computes them ((sum - r) / (k - 1) as baseline, no standardisation). The
+     * baseline does not depend on the completion it is subtracted from, so the gradient stays unbiased.
+     *
+     * @param rewards k rewards per prompt, the groups one after the other
+     * @param groupSize k, at least 2
+     */
+    public static double[] leaveOneOut(double[] rewards, int groupSize) {
+        checkGroups(rewards, groupSize);
+        double[] advantages = new double[rewards.length];
+        for (int start = 0; start < rewards.length; start += groupSize) {
+            double sum = mean(rewards, start, groupSize) * groupSize;
+            for (int i = start; i < start + groupSize; i++) {
+                advantages[i] = rewards[i] - (sum - rewards[i]) / (groupSize - 1);
+            }
+        }
+        return advantages;
+    }
+
+    private static void checkGroups(double[] rewards, int groupSize) {
+        if (groupSize < 2) {
+            throw new IllegalArgumentException("a group needs at least 2 completions, got " + groupSize);
+        }
+        if (rewards.length % groupSize != 0) {
+            throw new IllegalArgumentException(rewards.length + " rewards do not split into groups of " + groupSize);
+        }
     }
 
     /** Mean of rewards[start .. start + n - 1]. */

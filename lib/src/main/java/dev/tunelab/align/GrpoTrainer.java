@@ -11,7 +11,6 @@ import dev.tunelab.peft.PeftModel;
 import dev.tunelab.train.LossOutput;
 import dev.tunelab.train.TrainResult;
 import dev.tunelab.train.TrainingLoop;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,14 +51,8 @@ public final class GrpoTrainer {
         LlamaModel model = policy.model();
         long seed = cfg.train.seed();
         // 1. G samples of each prompt, side by side: prompt 0's G completions, then prompt 1's ...
-        List<String> grouped = new ArrayList<>();
-        for (String p : Rollouts.promptsFor(prompts, step, cfg.promptsPerStep, seed)) {
-            for (int g = 0; g < cfg.groupSize; g++) {
-                grouped.add(p);
-            }
-        }
-        Rollouts.Rollout rollout = Rollouts.sample(model, tokenizer, grouped, reward, cfg.maxNewTokens,
-                cfg.stopAtEos, seed * 1_000_003L + step);
+        Rollouts.Rollout rollout = Rollouts.sampleGroups(model, tokenizer, prompts, step, cfg.promptsPerStep, cfg.groupSize,
+                reward, cfg.maxNewTokens, cfg.stopAtEos, seed);
         CompletionBatch batch = rollout.batch();
 
         // 2. Group-relative advantages.

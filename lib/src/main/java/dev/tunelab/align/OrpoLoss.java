@@ -37,7 +37,7 @@ public record OrpoLoss(double lambda) implements PreferenceMethod {
         NDArray logOdds = pc.sub(pr).sub(LogSpace.log1mExp(pc).sub(LogSpace.log1mExp(pr)));
         NDArray ratio = LogSpace.logSigmoid(logOdds);
         // token-weighted NLL of the chosen completions, as the cross entropy over the chosen labels in TRL
-        NDArray nll = chosen.perToken().sum().neg().div(chosen.mask().sum().maximum(Autograd.scalar(pc, 1)));
+        NDArray nll = chosen.tokenMeanNll();
         NDArray loss = nll.sub(ratio.mean().mul(Autograd.scalar(pc, lambda)));
 
         float[] c = LogSpace.values(pc);

@@ -8,7 +8,7 @@ import java.util.Objects;
 import java.util.function.UnaryOperator;
 
 /**
- * Settings of a preference-optimisation run: the method (DPO, IPO, cDPO, ORPO, KTO), the pairs
+ * Settings of a preference-optimisation run: the method (DPO, IPO, cDPO, ORPO, KTO, SimPO, CPO), the pairs
  * per step, and a {@link TrainConfig} for everything every trainer shares, with TRL's defaults
  * where they fit the tiny models (linear decay, learning rate 5e-3, 50 steps, a log line every 5):
  * {@code new PreferenceConfig(DpoLoss.sigmoid(0.1)).batchSize(8).train(t -> t.steps(60))}.

@@ -19,8 +19,9 @@ import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
 /**
- * Preference optimisation of a LoRA policy (DPO, IPO, ORPO, KTO), written out as a recipe: the
- * reference log-probabilities are computed once with the adapters disabled; then each step scores
+ * Preference optimisation of a LoRA policy (DPO, IPO, ORPO, KTO, SimPO, CPO), written out as a recipe:
+ * the reference log-probabilities are computed once with the adapters disabled (not at all for the
+ * reference-free ORPO, SimPO and CPO); then each step scores
  * a batch of pairs with the policy in one forward pass (chosen and rejected rows concatenated, as
  * TRL's {@code concatenated_forward}) and takes the method's loss; {@link TrainingLoop} does the
  * rest (accumulation, clipping, AdamW, logging, evaluation, checkpoints as PEFT adapter folders).
@@ -67,7 +68,7 @@ public final class PreferenceTrainer {
 
     /**
      * The loss of the pairs at {@code rows}, with the policy's graph recorded when grad mode is on
-     * ({@code ref} may be null for ORPO). One training step is this, backward, clipping and AdamW.
+     * ({@code ref} may be null for ORPO, SimPO and CPO). One training step is this, backward, clipping and AdamW.
      */
     public static LossOutput loss(PeftModel policy, PreferenceMethod method, List<PreferencePair> pairs, ReferenceLogProbs ref,
             int[] rows, NDManager m) {
@@ -77,6 +78,12 @@ public final class PreferenceTrainer {
         DataType dtype = lp.sum().getDataType();
         if (method instanceof OrpoLoss orpo) {
             return orpo.compute(lp.rows(0, b), lp.rows(b, 2 * b));
+        }
+        if (method instanceof SimpoLoss simpo) {
+            return simpo.compute(lp.rows(0, b), lp.rows(b, 2 * b));
+        }
+        if (method instanceof CpoLoss cpo) {
+            return cpo.compute(lp.rows(0, b), lp.rows(b, 2 * b));
         }
         if (method instanceof DpoLoss dpo) {
             NDArray policyLogps = dpo.usesMeanLogProbs() ? lp.mean() : lp.sum();

@@ -89,6 +89,22 @@ public final class Rollouts {
     }
 
     /**
+     * Step {@code step}'s rollout for the group methods (GRPO, RLOO): {@code promptsPerStep} prompts
+     * ({@link #promptsFor}), each sampled {@code groupSize} times, the groups side by side (prompt 0's
+     * completions, then prompt 1's ...), with the seed of the step.
+     */
+    public static Rollout sampleGroups(LlamaModel policy, Tokenizer tokenizer, List<String> prompts, int step,
+            int promptsPerStep, int groupSize, RewardFunction reward, int maxNewTokens, boolean stopAtEos, long seed) {
+        List<String> grouped = new ArrayList<>();
+        for (String p : promptsFor(prompts, step, promptsPerStep, seed)) {
+            for (int g = 0; g < groupSize; g++) {
+                grouped.add(p);
+            }
+        }
+        return sample(policy, tokenizer, grouped, reward, maxNewTokens, stopAtEos, seed * 1_000_003L + step);
+    }
+
+    /**
      * The prompts of step {@code step}: the prompt list is read as an endless stream of epochs,
      * each in an order shuffled with (seed, epoch), and step s takes positions s * n ... s * n + n - 1,
      * so a step's prompts depend only on the step and the seed.

@@ -63,6 +63,14 @@ public record SequenceLogProbs(NDArray perToken, NDArray mask, NDArray sum, NDAr
         return policy.withAdaptersDisabled(() -> noGrad(policy.model(), batch, m));
     }
 
+    /**
+     * The negative log-likelihood per completion token over the whole batch (every token weighs
+     * the same): the cross entropy over the completions' labels that TRL's ORPO and CPO trainers add.
+     */
+    public NDArray tokenMeanNll() {
+        return perToken.sum().neg().div(mask.sum().maximum(Autograd.scalar(mask, 1)));
+    }
+
     /** Rows {@code from} (inclusive) to {@code to} (exclusive) of every array: one half of a concatenated batch. */
     public SequenceLogProbs rows(int from, int to) {
         String range = from + ":" + to;

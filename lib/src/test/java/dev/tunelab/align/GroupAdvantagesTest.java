@@ -34,4 +34,16 @@ class GroupAdvantagesTest {
         assertThrows(IllegalArgumentException.class, () -> GroupAdvantages.compute(new double[] {1, 2, 3}, 2));
         assertThrows(IllegalArgumentException.class, () -> GroupAdvantages.compute(new double[] {1, 2}, 1));
     }
+
+    @Test
+    void leaveOneOutSubtractsTheMeanOfTheOtherCompletions() {
+        // group (1, 2, 3, 5): 1 - (2 + 3 + 5) / 3, 2 - (1 + 3 + 5) / 3, ...; group (4, 0, 0, 8) likewise
+        double[] a = GroupAdvantages.leaveOneOut(new double[] {1, 2, 3, 5, 4, 0, 0, 8}, 4);
+        assertArrayEquals(new double[] {1 - 10 / 3.0, 2 - 9 / 3.0, 3 - 8 / 3.0, 5 - 6 / 3.0,
+                4 - 8 / 3.0, 0 - 12 / 3.0, 0 - 12 / 3.0, 8 - 4 / 3.0}, a, 1e-12);
+        // k = 2: each completion against the other one
+        assertArrayEquals(new double[] {-2, 2, 0.5, -0.5}, GroupAdvantages.leaveOneOut(new double[] {1, 3, 7, 6.5}, 2), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> GroupAdvantages.leaveOneOut(new double[] {1, 2, 3}, 2));
+        assertThrows(IllegalArgumentException.class, () -> GroupAdvantages.leaveOneOut(new double[] {1, 2}, 1));
+    }
 }

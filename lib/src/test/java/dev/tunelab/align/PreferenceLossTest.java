@@ -190,4 +190,96 @@ class PreferenceLossTest {
         assertEquals(0.4382969167566373, clamped.loss(), 1e-6);
         assertTrue(clamped.loss() != g.loss());
     }
+
+    /** d loss / d (every chosen token) and d loss / d (every rejected token) of a reference-free loss, flattened (2, 3). */
+    record TokenGraded(double loss, double[] dChosen, double[] dRejected, LossOutput out) {}
+
+    TokenGraded referenceFree(java.util.function.BiFunction<SequenceLogProbs, SequenceLogProbs, LossOutput> loss,
+            double[][] chosen, double[][] rejected) {
+        NDArray rawChosen = leaf(flat(chosen)).reshape(2, 3);
+        NDArray rawRejected = leaf(flat(rejected)).reshape(2, 3);
+        rawChosen.setRequiresGradient(true);
+        rawRejected.setRequiresGradient(true);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            LossOutput out = loss.apply(rows(rawChosen, chosen), rows(rawRejected, rejected));
+            gc.backward(out.loss());
+            return new TokenGraded(out.loss().getDouble(), rawChosen.getGradient().toDoubleArray(),
+                    rawRejected.getGradient().toDoubleArray(), out);
+        }
+    }
+
+    @Test
+    void simpoIsLogSigmoidOfBetaTimesTheMeanLogProbGapMinusGamma() {
+        // mean log-probs: chosen (-1.5, -1.0), rejected (-2.5, -1.0); z = beta (gap) - gamma = (1.5, -0.5)
+        double[][] chosen = {{-1, -2}, {-0.5, -1.5, -1.0}};
+        double[][] rejected = {{-2, -3}, {-1, -1, -1}};
+        SimpoLoss simpo = new SimpoLoss(2.0, 0.5);
+        TokenGraded g = referenceFree(simpo::compute, chosen, rejected);
+        // mean(softplus(-z)) = (softplus(-1.5) + softplus(0.5)) / 2
+        assertEquals(0.5877451310814296, g.loss(), 1e-6);
+        // d/d token of chosen row i = -beta sigmoid(-z_i) / (B n_i); rejected the opposite sign over its m_i tokens
+        assertEquals(-0.09121276190317817, g.dChosen()[0], 1e-7);
+        assertEquals(-0.09121276190317817, g.dChosen()[1], 1e-7);
+        assertEquals(0.0, g.dChosen()[2], 0.0);
+        assertEquals(-0.20748644373395153, g.dChosen()[3], 1e-7);
+        assertEquals(-0.20748644373395153, g.dChosen()[5], 1e-7);
+        assertEquals(0.09121276190317817, g.dRejected()[0], 1e-7);
+        assertEquals(0.0, g.dRejected()[2], 0.0);
+        assertEquals(0.20748644373395153, g.dRejected()[4], 1e-7);
+        // rewards are beta times the mean log-probabilities: (-3, -2) and (-5, -2)
+        assertEquals(-2.5, g.out().metrics().get("rewards/chosen"), 1e-6);
+        assertEquals(-3.5, g.out().metrics().get("rewards/rejected"), 1e-6);
+        assertEquals(1.0, g.out().metrics().get("rewards/margins"), 1e-6);
+        assertEquals(0.5, g.out().metrics().get("rewards/accuracies"), 0.0); // row 1 ties
+        assertEquals(-1.25, g.out().metrics().get("logps/chosen"), 1e-6);
+        // TRL's form beta ((mean_w - mean_l) - gamma / beta) is the same number; gamma shifts the loss up
+        assertTrue(new SimpoLoss(2.0, 0).compute(rows(constant(flat(chosen)).reshape(2, 3), chosen),
+                rows(constant(flat(rejected)).reshape(2, 3), rejected)).loss().getDouble() < g.loss());
+        assertThrows(IllegalArgumentException.class, () -> new SimpoLoss(2.0, -0.1));
+        assertEquals(0.5, SimpoLoss.defaults().gamma() / SimpoLoss.defaults().beta(), 0.0);
+    }
+
+    @Test
+    void cpoIsReferenceFreeDpoOnSummedLogProbsPlusAlphaTimesTheChosenNll() {
+        // sums: chosen (-3, -3), rejected (-5, -3); d = (2, 0); NLL = 6 / 5 over the chosen tokens (Xu et al. 2024)
+        double[][] chosen = {{-1, -2}, {-0.5, -1.5, -1.0}};
+        double[][] rejected = {{-2, -3}, {-1, -1, -1}};
+        TokenGraded g = referenceFree(new CpoLoss(0.5, 1.0)::compute, chosen, rejected);
+        // (softplus(-1) + softplus(0)) / 2 + 1.2
+        assertEquals(1.7032044340390842, g.loss(), 1e-6);
+        assertEquals(1.2, g.out().metrics().get("nll_loss"), 1e-6);
+        // chosen token of row i: -beta sigmoid(-beta d_i) / B - alpha / N; rejected: +beta sigmoid(-beta d_i) / B
+        assertEquals(-0.26723535534249876, g.dChosen()[0], 1e-7);
+        assertEquals(-0.325, g.dChosen()[4], 1e-7);
+        assertEquals(0.0, g.dChosen()[2], 0.0);
+        assertEquals(0.06723535534249878, g.dRejected()[1], 1e-7);
+        assertEquals(0.125, g.dRejected()[5], 1e-7);
+        assertEquals(0.5 * -3, g.out().metrics().get("rewards/chosen"), 1e-6);
+        assertEquals(0.5 * -4, g.out().metrics().get("rewards/rejected"), 1e-6);
+        // alpha 0 leaves the pure preference term
+        TokenGraded pure = referenceFree(new CpoLoss(0.5, 0)::compute, chosen, rejected);
+        assertEquals(0.5032044340390841, pure.loss(), 1e-6);
+        assertEquals(0.125, pure.dRejected()[5], 1e-7);
+    }
+
+    @Test
+    void rlooSequenceLossIsTheClippedSurrogateOfWholeCompletionRatios() {
+        // ratios exp(logp - old) = (e^0.1, e^0.5, e^0.5); eps 0.2 clips rows 1 and 2 to 1.2
+        double[] logp = {-3, -4, -5};
+        double[] old = {-3.1, -4.5, -5.5};
+        double[] advantages = {1.5, 2, -1};
+        NDArray lp = leaf(logp);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            LossOutput out = RlooTrainer.sequenceLoss(lp, constant(old), constant(advantages), 0.2);
+            gc.backward(out.loss());
+            // max(-A r, -A clip(r)): row 0 -1.5 e^0.1 (inside), row 1 -2 * 1.2 (clipped), row 2 +e^0.5 (the larger)
+            assertEquals((-1.5 * Math.exp(0.1) - 2.4 + Math.exp(0.5)) / 3, out.loss().getDouble(), 1e-6);
+            assertEquals(2 / 3.0, out.metrics().get("clipfrac"), 1e-12);
+            double[] grad = lp.getGradient().toDoubleArray();
+            // d/d logp_i = -A_i r_i / B where the unclipped term is the max, 0 where the clipped constant is
+            assertEquals(-1.5 * Math.exp(0.1) / 3, grad[0], 1e-6);
+            assertEquals(0.0, grad[1], 0.0);
+            assertEquals(Math.exp(0.5) / 3, grad[2], 1e-6);
+        }
+    }
 }

@@ -71,8 +71,9 @@ public class PreferenceTrainerTest {
     }
 
     @Test
-    void ipoOrpoAndKtoEachSeparateChosenFromRejected() {
-        for (PreferenceMethod method : List.of(DpoLoss.ipo(0.5), new OrpoLoss(1.0), KtoLoss.of(0.5))) {
+    void ipoOrpoKtoSimpoAndCpoEachSeparateChosenFromRejected() {
+        for (PreferenceMethod method : List.of(DpoLoss.ipo(0.5), new OrpoLoss(1.0), KtoLoss.of(0.5),
+                new SimpoLoss(2.0, 0.5), new CpoLoss(0.5, 1.0))) {
             try (LlamaModel model = TinyModels.model(11)) {
                 TrainResult result = PreferenceTrainer.fit(policy(model), markerPairs(48, 1), markerPairs(32, 2),
                         quick(method, 30));

@@ -2,6 +2,8 @@ package dev.tunelab.align;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import dev.tunelab.model.Autograd;
@@ -58,6 +60,8 @@ class TrainerWiringTest {
 
     static final List<long[]> PROMPTS = List.of(new long[] {1, 12, 13}, new long[] {1, 20});
     static final List<long[]> COMPLETIONS = List.of(new long[] {5, 6, 7}, new long[] {9, 10});
+    static final List<PreferencePair> TWO_PAIRS = List.of(new PreferencePair(new long[] {1, 12}, new long[] {5, 6, 7}, new long[] {8}),
+            new PreferencePair(new long[] {1, 20, 21}, new long[] {9, 4}, new long[] {10, 11, 3}));
 
     /** Per-token log-probabilities of each completion, scored one sequence at a time (no padding). */
     static double[][] tokenLogps(LlamaModel model, List<long[]> prompts, List<long[]> completions) {
@@ -120,6 +124,112 @@ class TrainerWiringTest {
     }
 
     @Test
+    void rlooOnFreshSamplesHasReinforcesGradientWithTheLeaveOneOutBaseline() {
+        try (LlamaModel model = TinyModels.model(11)) {
+            PeftModel policy = movedPolicy(model);
+            // two prompts, k = 2 completions each (the groups side by side)
+            List<long[]> prompts = List.of(PROMPTS.get(0), PROMPTS.get(0), PROMPTS.get(1), PROMPTS.get(1));
+            List<long[]> completions = List.of(new long[] {5, 6, 7}, new long[] {8}, new long[] {9, 10}, new long[] {11, 3, 4});
+            double[][] logp = tokenLogps(model, prompts, completions);
+            double[][] ref = policy.withAdaptersDisabled(() -> tokenLogps(model, prompts, completions));
+            double[] scores = {1.0, 0.0, 2.0, 3.0};
+            double beta = 0.1;
+            double[] rlhf = new double[4];
+            double[] old = new double[4];
+            for (int i = 0; i < 4; i++) {
+                old[i] = sum(logp[i]);
+                rlhf[i] = scores[i] - beta * (sum(logp[i]) - sum(ref[i])); // score - beta * KL (k1, summed)
+            }
+            // k = 2: each completion's baseline is the other one's reward
+            double[] expectedAdvantages = {rlhf[0] - rlhf[1], rlhf[1] - rlhf[0], rlhf[2] - rlhf[3], rlhf[3] - rlhf[2]};
+            int[] lengths = completions.stream().mapToInt(c -> c.length).toArray();
+            double[][] perToken = TokenRewards.compute(logp, ref, lengths, scores, beta, KlEstimator.K1, 3).perToken();
+            double[] fromTokenRewards = new double[4];
+            for (int i = 0; i < 4; i++) fromTokenRewards[i] = sum(perToken[i]);
+            double[] advantages = GroupAdvantages.leaveOneOut(fromTokenRewards, 2);
+            assertArrayEquals(expectedAdvantages, advantages, 1e-9);
+
+            // the loss's gradient at ratio 1 is REINFORCE's: -(1/N) sum_i A_i grad log pi(y_i), each scored alone
+            var lora = policy.adapterParameters("default").values().iterator().next().data();
+            CompletionBatch batch = CompletionBatch.of(prompts, completions);
+            float[] rlooGrad;
+            double lossValue;
+            try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector();
+                    NDManager m = model.manager().newSubManager()) {
+                gc.zeroGradients();
+                LossOutput o = RlooTrainer.loss(model, batch, old, advantages, 0.2, m);
+                gc.backward(o.loss());
+                lossValue = o.loss().getFloat();
+                rlooGrad = lora.getGradient().toFloatArray();
+            }
+            float[] reinforceGrad;
+            try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector();
+                    NDManager m = model.manager().newSubManager()) {
+                gc.zeroGradients();
+                ai.djl.ndarray.NDArray objective = null;
+                for (int i = 0; i < 4; i++) {
+                    CompletionBatch one = CompletionBatch.of(List.of(prompts.get(i)), List.of(completions.get(i)));
+                    var term = SequenceLogProbs.compute(model, one, m).sum().mul(-advantages[i] / 4);
+                    objective = objective == null ? term : objective.add(term);
+                }
+                gc.backward(objective.sum());
+                reinforceGrad = lora.getGradient().toFloatArray();
+            }
+            // the leave-one-out advantages of a group sum to 0, so the loss itself starts at -mean(A) = 0
+            assertEquals(0.0, lossValue, 1e-6);
+            double norm = 0;
+            for (float g : reinforceGrad) norm = Math.max(norm, Math.abs(g));
+            assertTrue(norm > 1e-4, "a gradient to compare: " + norm);
+            assertArrayEquals(reinforceGrad, rlooGrad, (float) (1e-4 * norm));
+        }
+    }
+
+    @Test
+    void onlineDpoOrdersEachPairByTheJudgeAndTakesDpoOnThemAgainstTheReference() {
+        // a rollout of two samples per prompt: (p, q, r) x 2; the judge prefers texts with "good"
+        List<String> prompts = List.of("p", "p", "q", "q", "r", "r");
+        List<long[]> promptIds = List.of(PROMPTS.get(0), PROMPTS.get(0), PROMPTS.get(1), PROMPTS.get(1), PROMPTS.get(0), PROMPTS.get(0));
+        List<long[]> ids = List.of(new long[] {5, 6, 7}, new long[] {8}, new long[] {9, 10}, new long[] {11, 3, 4},
+                new long[] {12}, new long[] {13, 14});
+        List<String> texts = List.of("bad", "good", "good!", "bad", "meh", "meh too");
+        var rollout = new Rollouts.Rollout(prompts, promptIds, ids, texts, new double[6], 12, 1.0);
+        var judge = OnlineDpoTrainer.scoreJudge((prompt, c) -> c.contains("good") ? 1.0 : 0.0);
+        OnlineDpoTrainer.JudgedPairs pairs = OnlineDpoTrainer.JudgedPairs.of(rollout, judge);
+        assertEquals(List.of("good", "good!", "meh"), pairs.chosen());
+        assertEquals(List.of("bad", "bad", "meh too"), pairs.rejected());
+        assertEquals(1, pairs.ties()); // the third pair ties: the first sample stays chosen, as TRL's >=
+        List<long[]> rows = pairs.batch().completions();
+        assertArrayEquals(ids.get(1), rows.get(0));
+        assertArrayEquals(ids.get(2), rows.get(1));
+        assertArrayEquals(ids.get(4), rows.get(2));
+        assertArrayEquals(ids.get(0), rows.get(3));
+        assertArrayEquals(ids.get(3), rows.get(4));
+        assertArrayEquals(ids.get(5), rows.get(5));
+        assertArrayEquals(PROMPTS.get(1), pairs.batch().prompts().get(4));
+
+        try (LlamaModel model = TinyModels.model(11)) {
+            PeftModel policy = movedPolicy(model);
+            List<long[]> pairPrompts = pairs.batch().prompts().subList(0, 3);
+            double[][] pc = tokenLogps(model, pairPrompts, rows.subList(0, 3));
+            double[][] pr = tokenLogps(model, pairPrompts, rows.subList(3, 6));
+            double[][][] ref = policy.withAdaptersDisabled(() -> new double[][][] {
+                    tokenLogps(model, pairPrompts, rows.subList(0, 3)), tokenLogps(model, pairPrompts, rows.subList(3, 6))});
+            double beta = 0.5;
+            double expected = 0;
+            for (int i = 0; i < 3; i++) {
+                double h = (sum(pc[i]) - sum(ref[0][i])) - (sum(pr[i]) - sum(ref[1][i]));
+                expected += Math.log1p(Math.exp(-beta * h)) / 3; // -log sigmoid(beta h), Rafailov et al. 2023
+            }
+            double got = Autograd.noGrad(() -> {
+                try (NDManager m = model.manager().newSubManager()) {
+                    return (double) OnlineDpoTrainer.loss(policy, DpoLoss.sigmoid(beta), pairs.batch(), m).loss().getFloat();
+                }
+            });
+            assertEquals(expected, got, 1e-5);
+        }
+    }
+
+    @Test
     void rewardModelLossIsBradleyTerryOfTheScoreDifference() {
         try (LlamaModel model = TinyModels.model(11)) {
             RewardModel rm = new RewardModel(movedPolicy(model), null, 2);
@@ -149,8 +259,7 @@ class TrainerWiringTest {
     void dpoUsesSummedAndIpoMeanLogProbabilitiesAgainstTheAdapterFreeReference() {
         try (LlamaModel model = TinyModels.model(11)) {
             PeftModel policy = movedPolicy(model);
-            List<PreferencePair> pairs = List.of(new PreferencePair(new long[] {1, 12}, new long[] {5, 6, 7}, new long[] {8}),
-                    new PreferencePair(new long[] {1, 20, 21}, new long[] {9, 4}, new long[] {10, 11, 3}));
+            List<PreferencePair> pairs = TWO_PAIRS;
             List<long[]> prompts = pairs.stream().map(PreferencePair::prompt).toList();
             double[][] pc = tokenLogps(model, prompts, pairs.stream().map(PreferencePair::chosen).toList());
             double[][] pr = tokenLogps(model, prompts, pairs.stream().map(PreferencePair::rejected).toList());
@@ -168,6 +277,33 @@ class TrainerWiringTest {
             ReferenceLogProbs refLogps = ReferenceLogProbs.compute(policy, pairs, 8, false);
             assertEquals(dpo, lossOf(policy, DpoLoss.sigmoid(beta), pairs, refLogps), 1e-5);
             assertEquals(ipo, lossOf(policy, DpoLoss.ipo(beta), pairs, refLogps), 1e-5);
+        }
+    }
+
+    @Test
+    void simpoUsesMeanAndCpoSummedPolicyLogProbabilitiesWithNoReferenceAtAll() {
+        try (LlamaModel model = TinyModels.model(11)) {
+            PeftModel policy = movedPolicy(model);
+            List<PreferencePair> pairs = TWO_PAIRS;
+            List<long[]> prompts = pairs.stream().map(PreferencePair::prompt).toList();
+            double[][] pc = tokenLogps(model, prompts, pairs.stream().map(PreferencePair::chosen).toList());
+            double[][] pr = tokenLogps(model, prompts, pairs.stream().map(PreferencePair::rejected).toList());
+            double beta = 0.5, gamma = 0.3, alpha = 0.7;
+            double simpo = 0, cpo = 0, nll = 0;
+            int chosenTokens = 0;
+            for (int i = 0; i < 2; i++) {
+                double z = beta * (mean(pc[i]) - mean(pr[i])) - gamma; // Meng et al. 2024, eq. 6
+                simpo += Math.log1p(Math.exp(-z)) / 2;
+                cpo += Math.log1p(Math.exp(-beta * (sum(pc[i]) - sum(pr[i])))) / 2; // Xu et al. 2024, DPO without a reference
+                nll -= sum(pc[i]);
+                chosenTokens += pc[i].length;
+            }
+            cpo += alpha * nll / chosenTokens;
+            assertFalse(new SimpoLoss(beta, gamma).needsReference());
+            assertFalse(new CpoLoss(beta, alpha).needsReference());
+            // a null reference: the trainer never computes one for these methods
+            assertEquals(simpo, lossOf(policy, new SimpoLoss(beta, gamma), pairs, null), 1e-5);
+            assertEquals(cpo, lossOf(policy, new CpoLoss(beta, alpha), pairs, null), 1e-5);
         }
     }
 

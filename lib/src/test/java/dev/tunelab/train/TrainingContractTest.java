@@ -12,6 +12,11 @@ import dev.tunelab.Models;
 import dev.tunelab.align.DpoLoss;
 import dev.tunelab.align.GrpoConfig;
 import dev.tunelab.align.GrpoTrainer;
+import dev.tunelab.align.OnlineDpoConfig;
+import dev.tunelab.align.OnlineDpoTrainer;
+import dev.tunelab.align.RlooConfig;
+import dev.tunelab.align.RlooTrainer;
+import dev.tunelab.align.SimpoLoss;
 import dev.tunelab.align.KtoLoss;
 import dev.tunelab.align.PpoConfig;
 import dev.tunelab.align.PpoTrainer;
@@ -50,7 +55,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The contract every trainer promises, checked on each of them (SFT, full fine-tuning, reward
- * model, DPO, KTO, PPO, GRPO, distillation) on tiny models: a non-finite loss stops the run before
+ * model, DPO, KTO, SimPO, PPO, GRPO, RLOO, online DPO, distillation) on tiny models: a non-finite loss stops the run before
  * a bad checkpoint; stopping after k steps and resuming gives the uninterrupted run's numbers;
  * k micro-batches of b equal one batch of k x b; the run config holds the technique and adapter
  * settings when the run starts; the best held-out loss is in the summary and best/ loads; a
@@ -88,7 +93,8 @@ class TrainingContractTest {
 
     static Stream<Named<Case>> trainers() {
         return Stream.<Case>of(new Sft(false), new Sft(true), new Reward(), new Preference(DpoLoss.sigmoid(0.5)),
-                new Preference(KtoLoss.of(0.5)), new Distill(), new Ppo(), new Grpo()).map(c -> Named.of(c.name(), c));
+                new Preference(KtoLoss.of(0.5)), new Preference(new SimpoLoss(2.0, 0.5)), new Distill(), new Ppo(), new Grpo(),
+                new Rloo(), new OnlineDpo()).map(c -> Named.of(c.name(), c));
     }
 
     static TrainConfig quiet(TrainConfig c) {
@@ -196,7 +202,7 @@ class TrainingContractTest {
         if (c instanceof Preference p && p.method() instanceof KtoLoss) {
             return; // KTO's reference point z0 is a batch statistic, estimated per micro-batch as TRL does: not additive
         }
-        if (c instanceof Ppo || c instanceof Grpo) {
+        if (c instanceof Ppo || c instanceof Grpo || c instanceof Rloo || c instanceof OnlineDpo) {
             var e = assertThrows(IllegalArgumentException.class, () -> c.run(t -> t.steps(1).gradAccumulation(2), false));
             assertTrue(e.getMessage().contains("gradient_accumulation_steps=2"), c.name() + ": " + e.getMessage());
             return;
@@ -437,6 +443,45 @@ class TrainingContractTest {
                 GrpoConfig gc = new GrpoConfig().promptsPerStep(2).groupSize(2).miniBatchSize(4).maxNewTokens(6).beta(0.02)
                         .train(t -> cfg.apply(quiet(t.learningRate(3e-3))));
                 TrainResult r = GrpoTrainer.fit(policy, lm.tokenizer(), PROMPTS, countThe(poison), gc);
+                return new Outcome(r, snapshot(lm.model().trainableParameters()));
+            }
+        }
+    }
+
+    /** RLOO of a LoRA policy on tinystories-mini, k = 2. */
+    record Rloo() implements Case {
+        public String name() { return "rloo"; }
+        public boolean evaluates() { return false; }
+        public String metric() { return "loss/policy_avg"; }
+        public int batch() { return 4; }
+
+        public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
+            try (LanguageModel lm = Models.load(dev.tunelab.align.PpoTrainerTest.modelDir())) {
+                PeftModel policy = lora(lm.model());
+                RlooConfig rc = new RlooConfig().promptsPerStep(2).k(2).miniBatchSize(2).maxNewTokens(6).beta(0.02)
+                        .train(t -> cfg.apply(quiet(t.learningRate(3e-3))));
+                TrainResult r = RlooTrainer.fit(policy, lm.tokenizer(), PROMPTS, countThe(poison), rc);
+                return new Outcome(r, snapshot(lm.model().trainableParameters()));
+            }
+        }
+    }
+
+    /** Online DPO of a LoRA policy on tinystories-mini, judged by the count-"the" reward. */
+    record OnlineDpo() implements Case {
+        public String name() { return "online-dpo"; }
+        public boolean evaluates() { return false; }
+        public String metric() { return "loss"; }
+        public int batch() { return 4; }
+
+        public Outcome train(UnaryOperator<TrainConfig> cfg, int batch, boolean poison) {
+            try (LanguageModel lm = Models.load(dev.tunelab.align.PpoTrainerTest.modelDir())) {
+                PeftModel policy = lora(lm.model());
+                if (poison) {
+                    poison(policy);
+                }
+                OnlineDpoConfig oc = new OnlineDpoConfig().promptsPerStep(3).maxNewTokens(6)
+                        .train(t -> cfg.apply(quiet(t.learningRate(3e-3))));
+                TrainResult r = OnlineDpoTrainer.fit(policy, lm.tokenizer(), PROMPTS, OnlineDpoTrainer.scoreJudge(countThe(false)), oc);
                 return new Outcome(r, snapshot(lm.model().trainableParameters()));
             }
         }
