@@ -38,6 +38,7 @@ public final class LlamaModel extends Module implements AutoCloseable {
     private final Rotary rotary;
     private PromptAdapter promptAdapter;
     private boolean gradientCheckpointing;
+    private double neftuneAlpha; // 0: no noise on the input embeddings
     private final LayerCheckpoints checkpoints = new LayerCheckpoints();
 
     /** Where the constructor takes each weight from, in checkpoint order (a file reads it, create draws it). */
@@ -328,9 +329,35 @@ public final class LlamaModel extends Module implements AutoCloseable {
         return hiddenFromEmbeddings(x, attentionMask, positionIds, cache).get(":, {}:, :", p);
     }
 
-    /** Token embeddings (B, T, hidden); prompt tuning prepends learned vectors to these. */
+    /**
+     * Token embeddings (B, T, hidden); prompt tuning prepends learned vectors to these. With NEFTune
+     * on and the model in training mode, uniform noise of magnitude alpha / sqrt(T hidden) is added
+     * (transformers' trainer_utils.neftune_post_forward_hook: L is the batch's padded length T),
+     * drawn from PyTorch's generator, which the training loop seeds every step.
+     */
     public NDArray embed(NDArray inputIds) {
-        return embedTokens().forward(inputIds);
+        NDArray x = embedTokens().forward(inputIds);
+        if (neftuneAlpha == 0 || !isTraining()) {
+            return x;
+        }
+        float bound = (float) (neftuneAlpha / Math.sqrt((double) x.getShape().get(1) * x.getShape().get(2)));
+        NDArray noise = x.getManager().randomUniform(-bound, bound, x.getShape(), x.getDataType());
+        return x.add(noise);
+    }
+
+    /**
+     * NEFTune's alpha (Jain et al. 2023), 0 for none; the training loop sets it from {@code
+     * TrainConfig.neftuneAlpha} for the length of a run and clears it afterwards.
+     */
+    public void setNeftuneAlpha(double alpha) {
+        if (!(alpha >= 0)) {
+            throw new IllegalArgumentException("NEFTune alpha must be at least 0, got " + alpha);
+        }
+        neftuneAlpha = alpha;
+    }
+
+    public double neftuneAlpha() {
+        return neftuneAlpha;
     }
 
     /** The decoder stack on given input embeddings (B, T, hidden). */
