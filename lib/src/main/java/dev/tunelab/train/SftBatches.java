@@ -182,6 +182,19 @@ public final class SftBatches implements BatchSource {
         return batchSize;
     }
 
+    /** The id written on padding positions. */
+    public long padId() {
+        return padId;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public boolean shuffled() {
+        return shuffle;
+    }
+
     /** Batches that cover every example once (the last one wraps into the next epoch). */
     public int batchesPerEpoch() {
         return (sequences.size() + batchSize - 1) / batchSize;
@@ -211,7 +224,7 @@ public final class SftBatches implements BatchSource {
                 responseTruncated(), dropped);
     }
 
-    private static String fingerprint(List<SftSequence> sequences, String settings) {
+    static String fingerprint(List<SftSequence> sequences, String settings) {
         // ids, then labels, with the length in front of each sequence so that boundaries count
         int total = 0;
         for (SftSequence s : sequences) {
