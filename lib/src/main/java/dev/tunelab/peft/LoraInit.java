@@ -50,11 +50,17 @@ final class LoraInit {
      */
     static Factors pissa(double[][] w, int r, double scaling, int niter, long seed) {
         LowRank.Svd svd = niter < 0 ? LowRank.svd(w) : LowRank.randomizedSvd(w, r, niter, seed);
-        int out = w.length;
-        int in = w[0].length;
+        double[][][] ab = split(svd, r, scaling);
+        return new Factors(ab[0], ab[1], minusScaled(w, ab[1], ab[0], scaling));
+    }
+
+    /** A = sqrt(S_r / scaling) Vt_r (r, in) and B = U_r sqrt(S_r / scaling) (out, r): scaling B A is the top-r part. */
+    private static double[][][] split(LowRank.Svd svd, int r, double scaling) {
+        int out = svd.u().length;
+        int in = svd.vt()[0].length;
         double[][] a = new double[r][in];
         double[][] b = new double[out][r];
-        for (int k = 0; k < r; k++) {
+        for (int k = 0; k < r && k < svd.s().length; k++) {
             double root = Math.sqrt(svd.s()[k] / scaling);
             for (int j = 0; j < in; j++) {
                 a[k][j] = root * svd.vt()[k][j];
@@ -63,7 +69,7 @@ final class LoraInit {
                 b[i][k] = svd.u()[i][k] * root;
             }
         }
-        return new Factors(a, b, minusScaled(w, b, a, scaling));
+        return new double[][][] {a, b};
     }
 
     /**
@@ -118,18 +124,9 @@ final class LoraInit {
                     residual[i][j] = w[i][j] - dq[i * in + j];
                 }
             }
-            LowRank.Svd svd = LowRank.svd(residual);
-            a = new double[r][in];
-            b = new double[out][r];
-            for (int k = 0; k < r && k < svd.s().length; k++) {
-                double root = Math.sqrt(svd.s()[k] / scaling);
-                for (int j = 0; j < in; j++) {
-                    a[k][j] = root * svd.vt()[k][j];
-                }
-                for (int i = 0; i < out; i++) {
-                    b[i][k] = svd.u()[i][k] * root;
-                }
-            }
+            double[][][] ab = split(LowRank.svd(residual), r, scaling);
+            a = ab[0];
+            b = ab[1];
             lr = scaled(LowRank.multiply(b, a), scaling);
             double sum = 0;
             for (int i = 0; i < out; i++) {

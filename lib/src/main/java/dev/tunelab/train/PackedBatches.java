@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
@@ -111,7 +110,7 @@ public final class PackedBatches implements BatchSource {
         List<int[]> chosen = new ArrayList<>();
         for (int k = 0; k < rowsPerBatch; k++) {
             long position = index * rowsPerBatch + k;
-            chosen.add(rows.get(order(position / n)[(int) (position % n)]));
+            chosen.add(rows.get(SftBatches.epochOrder(n, seed, position / n, shuffle)[(int) (position % n)]));
         }
         int length = chosen.stream().mapToInt(this::rowLength).max().orElse(0);
         long[][] ids = new long[chosen.size()][length];
@@ -143,23 +142,6 @@ public final class PackedBatches implements BatchSource {
             n += sequences.get(s).length();
         }
         return n;
-    }
-
-    private int[] order(long epoch) {
-        int[] indices = new int[rows.size()];
-        for (int i = 0; i < indices.length; i++) {
-            indices[i] = i;
-        }
-        if (shuffle) {
-            SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
-            for (int i = indices.length - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int t = indices[i];
-                indices[i] = indices[j];
-                indices[j] = t;
-            }
-        }
-        return indices;
     }
 
     @Override
