@@ -140,7 +140,8 @@ public record LoraConfig(
         public Builder useDora(boolean v) { useDora = v; return this; }
         /**
          * PEFT's init_lora_weights: "true" (default), "pissa", "pissa_niter_N", "olora", "loftq"
-         * (use {@link #loftq(int)}); see {@link LoraInit}.
+         * (use {@link #loftq(int)}); see {@link LoraInit}. The last three rewrite the base weight, so with
+         * adapters disabled (a DPO/PPO reference) the model is the residual, not the original, as in PEFT.
          */
         public Builder initLoraWeights(String v) { initLoraWeights = v; loftqIter = 0; return this; }
         /** PiSSA (Meng et al. 2024): A and B from the top-r SVD of W, the rest stays in the base. */
