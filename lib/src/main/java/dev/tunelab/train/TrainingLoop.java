@@ -179,6 +179,10 @@ public final class TrainingLoop {
         boolean wasCheckpointing = model.gradientCheckpointing();
         double wasNeftune = model.neftuneAlpha();
         Map<String, Double> lrScales = loraPlusScales();
+        if (cfg.neftuneAlpha() > 0 && !dropout) { // the noise is drawn in training mode only, which this loop does not use
+            throw new IllegalArgumentException(technique + " cannot honour neftuneAlpha=" + cfg.neftuneAlpha()
+                    + " (it trains in evaluation mode, without dropout, and NEFTune's noise applies in training mode only)");
+        }
         model.setGradientCheckpointing(checkpointing());
         model.setNeftuneAlpha(cfg.neftuneAlpha());
         Run run = null;

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
 import dev.tunelab.peft.TinyModels;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** NEFTune (Jain et al. 2023): uniform noise alpha / sqrt(L d) on the input embeddings, in training only. */
@@ -69,6 +70,12 @@ class NeftuneTest {
             }
         }
         assertEquals(losses[0], losses[1], 0, "same seed, same noise, same losses");
+        try (LlamaModel model = TinyModels.model(3)) { // PPO and GRPO train without dropout, in evaluation mode
+            var loop = TrainingLoop.of("ppo-like", new TrainConfig().steps(1).runsDir(null).progress(false).neftuneAlpha(5), model)
+                    .dropout(false);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> loop.run((s, step) -> Map.of()));
+            assertTrue(e.getMessage().contains("cannot honour neftuneAlpha=5.0"), e.getMessage());
+        }
         assertNotEquals(losses[0], losses[2], "the noise changes training");
     }
 }
