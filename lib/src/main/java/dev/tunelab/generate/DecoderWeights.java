@@ -130,9 +130,8 @@ final class DecoderWeights {
             if (!lora.enabled() || active == null || !lora.adapters().contains(active) || lora.isMerged()) {
                 return base;
             }
-            NDArray delta = lora.delta(active); // scaling * B A (out, in)
-            delta.attach(scratch);
-            return new Flat(float32(delta, scratch).add(base.weight()), base.bias());
+            // W + scaling * B A (out, in), rescaled per row for DoRA; it belongs to scratch as base.weight() does
+            return new Flat(lora.mergedWeight(base.weight(), active), base.bias());
         }
         if (linear instanceof Ia3Linear ia3) {
             Flat base = flatten(ia3.base(), scratch);

@@ -52,4 +52,43 @@ final class AttentionMask {
         }
         return bias;
     }
+
+    /**
+     * The mask of packed rows (B, 1, T, T): several documents one after another in each row, a
+     * query seeing only earlier keys of its own document (transformers' masking_utils
+     * packed_sequence_mask, which flash attention expresses with cu_seqlens). Padding (document
+     * id -1) sees only itself and is seen by nothing, so no row is all blocked.
+     *
+     * @param documentIds (B, T) the document of each token: 0, 1, ... within a row, -1 for padding
+     * @param window 0: every earlier key of the document; w > 0: only the w most recent
+     */
+    static NDArray packed(NDManager m, long[][] documentIds, int window, DataType dtype) {
+        int b = documentIds.length;
+        int t = documentIds[0].length;
+        float blocked = dtype == DataType.FLOAT16 ? -30000f : -1e9f;
+        float[] bias = new float[b * t * t];
+        for (int r = 0; r < b; r++) {
+            long[] doc = documentIds[r];
+            for (int i = 0; i < t; i++) {
+                for (int j = 0; j < t; j++) {
+                    boolean visible = j == i || (j < i && doc[i] >= 0 && doc[j] == doc[i] && (window == 0 || j > i - window));
+                    bias[(r * t + i) * t + j] = visible ? 0f : blocked;
+                }
+            }
+        }
+        return m.create(bias, new Shape(b, 1, t, t)).toType(dtype, false);
+    }
+
+    /** Positions restarting at 0 with every document (padding at 0), as DataCollatorWithFlattening writes them: (B, T). */
+    static long[][] packedPositions(long[][] documentIds) {
+        long[][] out = new long[documentIds.length][];
+        for (int r = 0; r < documentIds.length; r++) {
+            long[] doc = documentIds[r];
+            out[r] = new long[doc.length];
+            for (int i = 1; i < doc.length; i++) {
+                out[r][i] = doc[i] >= 0 && doc[i] == doc[i - 1] ? out[r][i - 1] + 1 : 0;
+            }
+        }
+        return out;
+    }
 }

@@ -38,6 +38,7 @@ public final class LlamaModel extends Module implements AutoCloseable {
     private final Rotary rotary;
     private PromptAdapter promptAdapter;
     private boolean gradientCheckpointing;
+    private double neftuneAlpha; // 0: no noise on the input embeddings
     private final LayerCheckpoints checkpoints = new LayerCheckpoints();
 
     /** Where the constructor takes each weight from, in checkpoint order (a file reads it, create draws it). */
@@ -284,6 +285,28 @@ public final class LlamaModel extends Module implements AutoCloseable {
         return logits(hidden(inputIds, attentionMask, positionIds, cache));
     }
 
+    /**
+     * Logits (B, T, vocab) of packed rows: each row holds several documents one after another
+     * (padding-free batches), positions restart at 0 with each document and attention never crosses
+     * from one document into another, so every document's logits are those it would get alone.
+     *
+     * @param documentIds (B, T) which document each token belongs to (0, 1, ... in each row; -1 padding)
+     */
+    public NDArray forwardPacked(NDArray inputIds, long[][] documentIds) {
+        if (promptAdapter != null) {
+            throw new IllegalStateException("packed rows with " + promptAdapter.getClass().getSimpleName()
+                    + " are not supported: its virtual tokens would belong to one document only; use padded batches");
+        }
+        NDManager m = inputIds.getManager();
+        long[][] positions = AttentionMask.packedPositions(documentIds);
+        NDArray x = embed(inputIds);
+        int window = config.slidingWindow();
+        boolean anyFull = window == 0 || config.maxWindowLayers() > 0;
+        NDArray fullMask = anyFull ? AttentionMask.packed(m, documentIds, 0, x.getDataType()) : null;
+        NDArray windowMask = window > 0 ? AttentionMask.packed(m, documentIds, window, x.getDataType()) : null;
+        return logits(decoder(x, m.create(positions), fullMask, windowMask, null, null));
+    }
+
     /** Final hidden states (B, T, hidden) after the last norm: what the LM head, reward and value heads read. */
     public NDArray hidden(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KVCache cache) {
         NDArray x = embed(inputIds);
@@ -330,9 +353,35 @@ public final class LlamaModel extends Module implements AutoCloseable {
         return hiddenFromEmbeddings(x, attentionMask, positionIds, cache).get(":, {}:, :", p);
     }
 
-    /** Token embeddings (B, T, hidden); prompt tuning prepends learned vectors to these. */
+    /**
+     * Token embeddings (B, T, hidden); prompt tuning prepends learned vectors to these. With NEFTune
+     * on and the model in training mode, uniform noise of magnitude alpha / sqrt(T hidden) is added
+     * (transformers' trainer_utils.neftune_post_forward_hook: L is the batch's padded length T),
+     * drawn from PyTorch's generator, which the training loop seeds every step.
+     */
     public NDArray embed(NDArray inputIds) {
-        return embedTokens().forward(inputIds);
+        NDArray x = embedTokens().forward(inputIds);
+        if (neftuneAlpha == 0 || !isTraining()) {
+            return x;
+        }
+        float bound = (float) (neftuneAlpha / Math.sqrt((double) x.getShape().get(1) * x.getShape().get(2)));
+        NDArray noise = x.getManager().randomUniform(-bound, bound, x.getShape(), x.getDataType());
+        return x.add(noise);
+    }
+
+    /**
+     * NEFTune's alpha (Jain et al. 2023), 0 for none; the training loop sets it from {@code
+     * TrainConfig.neftuneAlpha} for the length of a run and clears it afterwards.
+     */
+    public void setNeftuneAlpha(double alpha) {
+        if (!(alpha >= 0)) {
+            throw new IllegalArgumentException("NEFTune alpha must be at least 0, got " + alpha);
+        }
+        neftuneAlpha = alpha;
+    }
+
+    public double neftuneAlpha() {
+        return neftuneAlpha;
     }
 
     /** The decoder stack on given input embeddings (B, T, hidden). */
@@ -350,13 +399,19 @@ public final class LlamaModel extends Module implements AutoCloseable {
         if (positionIds == null) {
             positionIds = m.arange(past, past + t).toType(DataType.INT64, false).expandDims(0);
         }
-        NDArray[] cosSin = rotary.at(positionIds);
         int prefix = prefixes == null ? 0 : (int) prefixes[0][0].getShape().get(2);
         // Mistral slides in every layer, Qwen2 (when on) from max_window_layers on: build the masks in use.
         int window = config.slidingWindow();
         boolean anyFull = window == 0 || config.maxWindowLayers() > 0;
         NDArray fullMask = anyFull ? AttentionMask.build(m, attentionMask, t, past, prefix, 0, x.getDataType()) : null;
         NDArray windowMask = window > 0 ? AttentionMask.build(m, attentionMask, t, past, prefix, window, x.getDataType()) : null;
+        return decoder(x, positionIds, fullMask, windowMask, cache, prefixes);
+    }
+
+    /** The decoder layers and the final norm, with the masks of full-attention and sliding-window layers. */
+    private NDArray decoder(NDArray x, NDArray positionIds, NDArray fullMask, NDArray windowMask, KVCache cache,
+            NDArray[][] prefixes) {
+        NDArray[] cosSin = rotary.at(positionIds);
         ModuleList<DecoderLayer> layers = body().child("layers");
         NDArray[] masks = new NDArray[layers.size()];
         for (int i = 0; i < masks.length; i++) {

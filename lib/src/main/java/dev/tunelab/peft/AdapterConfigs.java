@@ -20,7 +20,8 @@ import java.util.List;
 /**
  * adapter_config.json in PEFT's field names. Written as PEFT's save_pretrained writes it
  * (inference_mode true, task_type CAUSAL_LM); read back with every field checked, and
- * features tunelab does not implement (DoRA, fan_in_fan_out, rank patterns, ...) refused by name.
+ * features tunelab does not implement (fan_in_fan_out, rank patterns, LoRA bias, the initialisations
+ * other than PEFT's default, PiSSA, OLoRA and LoftQ, ...) refused by name.
  */
 final class AdapterConfigs {
     private AdapterConfigs() {}
@@ -47,12 +48,21 @@ final class AdapterConfigs {
             n.put("use_rslora", l.useRslora());
             n.put("fan_in_fan_out", false);
             n.putNull("modules_to_save");
-            n.put("init_lora_weights", true);
+            if (l.initLoraWeights().equals(LoraConfig.DEFAULT_INIT)) {
+                n.put("init_lora_weights", true);
+            } else {
+                n.put("init_lora_weights", l.initLoraWeights());
+            }
             n.putNull("layers_to_transform");
             n.putNull("layers_pattern");
             n.putObject("rank_pattern");
             n.putObject("alpha_pattern");
-            n.put("use_dora", false);
+            n.put("use_dora", l.useDora());
+            ObjectNode loftq = n.putObject("loftq_config");
+            if (l.loftqIter() > 0) {
+                loftq.put("loftq_bits", LoraConfig.LOFTQ_BITS);
+                loftq.put("loftq_iter", l.loftqIter());
+            }
         } else if (config instanceof PromptTuningConfig p) {
             promptLearning(n, p.numVirtualTokens(), c.hiddenSize(), c.numAttentionHeads(), c);
             n.put("prompt_tuning_init", p.init());
@@ -139,10 +149,11 @@ final class AdapterConfigs {
         List<String> targets = stringList(root, "target_modules");
         String pattern = targets == null ? root.get("target_modules").textValue() : null;
         unsupported(root, "fan_in_fan_out");
-        unsupported(root, "use_dora");
         unsupported(root, "lora_bias");
+        unsupported(root, "use_qalora");
         noModulesToSave(root);
-        for (String field : List.of("exclude_modules", "layer_replication", "target_parameters", "trainable_token_indices")) {
+        for (String field : List.of("exclude_modules", "layer_replication", "target_parameters", "trainable_token_indices",
+                "megatron_config", "eva_config", "corda_config", "lora_ga_config", "arrow_config", "alora_invocation_tokens")) {
             JsonNode v = root.get(field);
             if (present(v)) {
                 throw new IllegalArgumentException("field '" + field + "': not supported by tunelab, expected null");
@@ -161,8 +172,64 @@ final class AdapterConfigs {
         if (!bias.equals("none")) {
             throw new IllegalArgumentException("field 'bias': only \"none\" is supported, got '" + bias + "'");
         }
+        String init = initLoraWeights(root);
+        int loftqIter = loftqIter(root, init);
         return new LoraConfig(r, alpha, optionalNumber(root, "lora_dropout", 0), targets, pattern,
-                optionalBool(root, "use_rslora", false), bias, 0, base);
+                optionalBool(root, "use_rslora", false), bias, 0, base, optionalBool(root, "use_dora", false), init, loftqIter);
+    }
+
+    /**
+     * init_lora_weights: true, or a name of {@link LoraInit#SUPPORTED}. false and "gaussian" (random A
+     * and B) read as the default: a loaded adapter's A and B come from the file, and only the
+     * initialisations that rewrite the base weight (PiSSA, OLoRA, LoftQ) must be redone on load.
+     */
+    private static String initLoraWeights(JsonNode root) {
+        JsonNode v = root.get("init_lora_weights");
+        if (v == null || v.isNull() || v.isBoolean()) {
+            return LoraConfig.DEFAULT_INIT;
+        }
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException("field 'init_lora_weights': expected true, false or a name, got " + v);
+        }
+        String init = v.textValue();
+        if (init.equals("gaussian")) {
+            return LoraConfig.DEFAULT_INIT;
+        }
+        try {
+            LoraInit.check(init);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("field 'init_lora_weights': " + e.getMessage());
+        }
+        return init;
+    }
+
+    /** loftq_config: {} unless init_lora_weights is "loftq", then loftq_bits 4 and loftq_iter >= 1. */
+    private static int loftqIter(JsonNode root, String init) {
+        JsonNode loftq = root.get("loftq_config");
+        if (!init.equals(LoraInit.LOFTQ)) {
+            if (present(loftq)) {
+                throw new IllegalArgumentException("field 'loftq_config': set only with init_lora_weights \"loftq\", expected {}");
+            }
+            return 0;
+        }
+        if (loftq == null || !loftq.isObject() || loftq.isEmpty()) { // as PEFT's LoraConfig.__post_init__
+            throw new IllegalArgumentException("field 'loftq_config': init_lora_weights \"loftq\" needs {\"loftq_bits\": 4, \"loftq_iter\": N}");
+        }
+        for (var it = loftq.fieldNames(); it.hasNext();) {
+            String f = it.next();
+            if (!f.equals("loftq_bits") && !f.equals("loftq_iter")) {
+                throw new IllegalArgumentException("field 'loftq_config." + f + "': not supported, expected only loftq_bits and loftq_iter");
+            }
+        }
+        int bits = optionalInt(loftq, "loftq_bits", LoraConfig.LOFTQ_BITS);
+        if (bits != LoraConfig.LOFTQ_BITS) {
+            throw new IllegalArgumentException("field 'loftq_config.loftq_bits': tunelab's LoftQ quantizes to NF4, expected 4, got " + bits);
+        }
+        int iter = optionalInt(loftq, "loftq_iter", 1);
+        if (iter < 1) {
+            throw new IllegalArgumentException("field 'loftq_config.loftq_iter': expected at least 1, got " + iter);
+        }
+        return iter;
     }
 
     /** Checks a prompt-learning config against the model; returns num_virtual_tokens. */

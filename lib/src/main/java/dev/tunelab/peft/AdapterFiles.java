@@ -25,7 +25,8 @@ import java.util.TreeSet;
  * PEFT's adapter folder: {@code adapter_config.json} and {@code adapter_model.safetensors}. Tensor
  * keys are the parameter's path under {@code base_model.model.} without the adapter name (PEFT
  * strips it when saving), e.g. {@code base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight};
- * prompt-learning methods save one tensor, {@code prompt_embeddings}.
+ * DoRA adds {@code ...q_proj.lora_magnitude_vector.weight} (out); prompt-learning methods save one
+ * tensor, {@code prompt_embeddings}.
  */
 final class AdapterFiles {
     static final String CONFIG_FILE = "adapter_config.json";
@@ -83,6 +84,10 @@ final class AdapterFiles {
             case LORA -> Lora.layers(peft.model(), adapter).forEach((path, l) -> {
                 out.add(new Entry(KEY_PREFIX + path + ".lora_A.weight", l.loraA(adapter), l.loraA(adapter).data().getShape()));
                 out.add(new Entry(KEY_PREFIX + path + ".lora_B.weight", l.loraB(adapter), l.loraB(adapter).data().getShape()));
+                if (l.config(adapter).useDora()) { // PEFT's key drops the adapter name: lora_magnitude_vector.weight
+                    out.add(new Entry(KEY_PREFIX + path + ".lora_magnitude_vector.weight", l.magnitude(adapter),
+                            l.magnitude(adapter).data().getShape()));
+                }
             });
             case IA3 -> Ia3.layers(peft.model()).forEach((path, l) ->
                     out.add(new Entry(KEY_PREFIX + path + ".ia3_l", l.scale(), l.peftShape())));
@@ -101,6 +106,9 @@ final class AdapterFiles {
             case LORA -> Lora.layers(peft.model(), adapter).forEach((path, l) -> {
                 out.put(path + ".lora_A." + adapter + ".weight", l.loraA(adapter));
                 out.put(path + ".lora_B." + adapter + ".weight", l.loraB(adapter));
+                if (l.config(adapter).useDora()) {
+                    out.put(path + ".lora_magnitude_vector." + adapter + ".weight", l.magnitude(adapter));
+                }
             });
             case IA3 -> Ia3.layers(peft.model()).forEach((path, l) -> out.put(path + ".ia3_l", l.scale()));
             case PROMPT_TUNING, PREFIX_TUNING -> peft.model().namedParameters().forEach((name, p) -> {

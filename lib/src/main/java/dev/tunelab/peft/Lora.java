@@ -1,7 +1,5 @@
 package dev.tunelab.peft;
 
-import ai.djl.ndarray.NDArray;
-import dev.tunelab.model.Autograd;
 import dev.tunelab.model.Dense;
 import dev.tunelab.model.LlamaModel;
 import dev.tunelab.model.Linear;
@@ -123,10 +121,8 @@ public final class Lora {
                 dense = d;
             } else {
                 dense = QuantizedLinear.dequantizeToDense(lora.base(), model.manager());
-                if (apply) {
-                    try (NDArray delta = lora.delta(lora.activeAdapter())) {
-                        Autograd.noGrad(() -> dense.weight().data().addi(delta));
-                    }
+                if (apply) { // W + scaling B A, or DoRA's rescaled version of it
+                    dense.weight().set(lora.mergedWeight(dense.weight().data(), lora.activeAdapter()));
                 }
             }
             lora.closeAdapters();

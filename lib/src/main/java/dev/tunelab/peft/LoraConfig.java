@@ -20,10 +20,17 @@ public record LoraConfig(
         boolean useRslora,
         String bias,
         long seed,
-        String baseModelNameOrPath) implements AdapterConfig {
+        String baseModelNameOrPath,
+        boolean useDora,
+        String initLoraWeights,
+        int loftqIter) implements AdapterConfig {
 
     /** PEFT's shorthand for every linear layer except the output layer. */
     public static final String ALL_LINEAR = "all-linear";
+    /** PEFT's default init_lora_weights (true): A Kaiming-uniform, B zero. */
+    public static final String DEFAULT_INIT = "true";
+    /** The bits LoftQ quantizes to: NF4 (PEFT also offers 8, which tunelab does not). */
+    public static final int LOFTQ_BITS = 4;
 
     public LoraConfig {
         if (r <= 0) {
@@ -39,6 +46,12 @@ public record LoraConfig(
             throw new IllegalArgumentException("LoRA needs target modules: a list of names or one pattern");
         }
         targetModules = targetModules == null ? null : List.copyOf(targetModules);
+        initLoraWeights = initLoraWeights == null ? DEFAULT_INIT : initLoraWeights;
+        LoraInit.check(initLoraWeights);
+        if (initLoraWeights.equals(LoraInit.LOFTQ) != (loftqIter > 0)) {
+            throw new IllegalArgumentException("LoftQ needs init_lora_weights \"loftq\" and loftq_iter >= 1 together, got init_lora_weights "
+                    + initLoraWeights + " and loftq_iter " + loftqIter);
+        }
     }
 
     @Override
@@ -68,7 +81,8 @@ public record LoraConfig(
 
     /** The same settings with explicit target names (what all-linear resolved to). */
     LoraConfig withTargets(List<String> names) {
-        return new LoraConfig(r, alpha, dropout, names, null, useRslora, bias, seed, baseModelNameOrPath);
+        return new LoraConfig(r, alpha, dropout, names, null, useRslora, bias, seed, baseModelNameOrPath, useDora,
+                initLoraWeights, loftqIter);
     }
 
     public static Builder builder() {
@@ -77,7 +91,8 @@ public record LoraConfig(
 
     public Builder toBuilder() {
         Builder b = new Builder().r(r).alpha(alpha).dropout(dropout).useRslora(useRslora).seed(seed)
-                .baseModelNameOrPath(baseModelNameOrPath);
+                .baseModelNameOrPath(baseModelNameOrPath).useDora(useDora).initLoraWeights(initLoraWeights);
+        b.loftqIter = loftqIter;
         b.targetModules = targetModules;
         b.targetPattern = targetPattern;
         return b;
@@ -87,7 +102,9 @@ public record LoraConfig(
     public String toString() {
         return "LoraConfig(r=" + r + ", alpha=" + alpha + ", scaling=" + scaling() + ", dropout=" + dropout
                 + ", targets=" + (targetPattern != null ? "/" + targetPattern + "/" : targetModules)
-                + (useRslora ? ", rsLoRA" : "") + ")";
+                + (useRslora ? ", rsLoRA" : "") + (useDora ? ", DoRA" : "")
+                + (initLoraWeights.equals(DEFAULT_INIT) ? "" : ", init=" + initLoraWeights)
+                + (loftqIter > 0 ? ", loftq_iter=" + loftqIter : "") + ")";
     }
 
     /** Defaults are PEFT's: r 8, alpha 8, no dropout, bias "none"; targets default to q_proj and v_proj. */
@@ -101,6 +118,9 @@ public record LoraConfig(
         private String bias = "none";
         private long seed = 0;
         private String baseModelNameOrPath;
+        private boolean useDora;
+        private String initLoraWeights = DEFAULT_INIT;
+        private int loftqIter;
 
         public Builder r(int v) { r = v; return this; }
         public Builder alpha(double v) { alpha = v; return this; }
@@ -116,9 +136,29 @@ public record LoraConfig(
         /** Seed of the Kaiming-uniform draw of A. */
         public Builder seed(long v) { seed = v; return this; }
         public Builder baseModelNameOrPath(String v) { baseModelNameOrPath = v; return this; }
+        /** DoRA (Liu et al. 2024): a trained magnitude per output row times the direction of W + scaling B A. */
+        public Builder useDora(boolean v) { useDora = v; return this; }
+        /**
+         * PEFT's init_lora_weights: "true" (default), "pissa", "pissa_niter_N", "olora", "loftq"
+         * (use {@link #loftq(int)}); see {@link LoraInit}. The last three rewrite the base weight, so with
+         * adapters disabled (a DPO/PPO reference) the model is the residual, not the original, as in PEFT.
+         */
+        public Builder initLoraWeights(String v) { initLoraWeights = v; loftqIter = 0; return this; }
+        /** PiSSA (Meng et al. 2024): A and B from the top-r SVD of W, the rest stays in the base. */
+        public Builder pissa() { return initLoraWeights(LoraInit.PISSA); }
+        /** PiSSA with torch.svd_lowrank's randomized SVD of {@code niter} subspace iterations (for large layers). */
+        public Builder pissa(int niter) { return initLoraWeights(LoraInit.PISSA + LoraInit.NITER + niter); }
+        /** OLoRA (Büyükakyüz 2024): A and B from the QR decomposition of W, the rest stays in the base. */
+        public Builder olora() { return initLoraWeights(LoraInit.OLORA); }
+        /**
+         * LoftQ (Li et al. 2023) for QLoRA: the base is quantized to NF4 and A, B fit the quantization
+         * error, alternating {@code iterations} times (PEFT's loftq_config loftq_bits 4, loftq_iter).
+         */
+        public Builder loftq(int iterations) { initLoraWeights = LoraInit.LOFTQ; loftqIter = iterations; return this; }
 
         public LoraConfig build() {
-            return new LoraConfig(r, alpha, dropout, targetModules, targetPattern, useRslora, bias, seed, baseModelNameOrPath);
+            return new LoraConfig(r, alpha, dropout, targetModules, targetPattern, useRslora, bias, seed, baseModelNameOrPath,
+                    useDora, initLoraWeights, loftqIter);
         }
     }
 }

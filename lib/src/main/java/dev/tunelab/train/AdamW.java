@@ -12,6 +12,8 @@ import java.util.Map;
  * p -= lr * wd * p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
  * Weight decay applies to matrices only (not to norms and biases), the usual choice for transformers.
+ * Parameters may take a multiple of the learning rate ({@link #lrScale}: LoRA+'s larger rate for B),
+ * as a torch parameter group with its own lr would.
  */
 public final class AdamW implements AutoCloseable {
     private final Map<String, Parameter> parameters;
@@ -22,6 +24,7 @@ public final class AdamW implements AutoCloseable {
     private final NDManager manager;
     private final Map<String, NDArray> firstMoment = new LinkedHashMap<>();
     private final Map<String, NDArray> secondMoment = new LinkedHashMap<>();
+    private final Map<String, Double> lrScale = new LinkedHashMap<>();
     private long steps;
 
     public AdamW(Map<String, Parameter> parameters, double beta1, double beta2, double eps, double weightDecay) {
@@ -38,8 +41,22 @@ public final class AdamW implements AutoCloseable {
         });
     }
 
+    /** Parameter {@code name} trains at {@code factor} times the scheduled learning rate (weight decay included). */
+    public AdamW lrScale(String name, double factor) {
+        if (!parameters.containsKey(name)) {
+            throw new IllegalArgumentException("no parameter '" + name + "' in this optimizer");
+        }
+        lrScale.put(name, factor);
+        return this;
+    }
+
+    /** The factor on the learning rate of parameter {@code name} (1 unless set). */
+    public double lrScale(String name) {
+        return lrScale.getOrDefault(name, 1.0);
+    }
+
     /** One update with the accumulated gradients; parameters without a gradient are skipped. */
-    public void step(double lr) {
+    public void step(double baseLr) {
         steps++;
         double bias1 = 1 - Math.pow(beta1, steps);
         double bias2 = 1 - Math.pow(beta2, steps);
@@ -51,6 +68,7 @@ public final class AdamW implements AutoCloseable {
                         continue;
                     }
                     NDArray p = e.getValue().data();
+                    double lr = baseLr * lrScale(e.getKey());
                     NDArray m = firstMoment.get(e.getKey());
                     NDArray v = secondMoment.get(e.getKey());
                     if (weightDecay != 0 && p.getShape().dimension() >= 2) {

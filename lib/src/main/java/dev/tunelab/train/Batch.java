@@ -6,9 +6,27 @@ import ai.djl.ndarray.types.Shape;
 
 /**
  * A batch of equal-length rows: token ids, labels (-100 where no loss is taken) and the
- * attention mask (1 real token, 0 padding).
+ * attention mask (1 real token, 0 padding). A packed batch ({@link PackedBatches}) also says which
+ * document each token belongs to; its rows then hold several documents that do not see each other.
+ *
+ * @param documentIds (B, T) document of each token (0, 1, ... per row, -1 padding), or null when
+ *     every row is one sequence
  */
-public record Batch(long[][] inputIds, long[][] labels, long[][] attentionMask) {
+public record Batch(long[][] inputIds, long[][] labels, long[][] attentionMask, long[][] documentIds) {
+    /** An ordinary batch: one sequence per row. */
+    public Batch(long[][] inputIds, long[][] labels, long[][] attentionMask) {
+        this(inputIds, labels, attentionMask, null);
+    }
+
+    public boolean packed() {
+        return documentIds != null;
+    }
+
+    /** The model's logits (B, T, vocab) for this batch: padded rows, or packed rows with per-document attention. */
+    public NDArray logits(dev.tunelab.model.LlamaModel model, NDManager m) {
+        return packed() ? model.forwardPacked(inputIds(m), documentIds) : model.forward(inputIds(m), attentionMask(m), null, null);
+    }
+
     public int size() {
         return inputIds.length;
     }

@@ -52,7 +52,7 @@ public final class Losses {
      */
     public static double[][] rowNll(dev.tunelab.model.LlamaModel model, Batch batch) {
         try (ai.djl.ndarray.NDManager m = model.manager().newSubManager()) {
-            NDArray logits = model.forward(batch.inputIds(m), batch.attentionMask(m), null, null);
+            NDArray logits = batch.logits(model, m);
             NDArray[] perToken = shiftedNll(logits, batch.labels(m));
             float[] sums = perToken[0].mul(perToken[1]).sum(new int[] {1}).toFloatArray();
             float[] counts = perToken[1].sum(new int[] {1}).toFloatArray();

@@ -146,12 +146,18 @@ public final class SftBatches implements BatchSource {
         if (o != null && o.epoch() == epoch) {
             return o.indices();
         }
-        int[] indices = new int[sequences.size()];
+        int[] indices = epochOrder(sequences.size(), seed, epoch, shuffle);
+        cached = new Order(epoch, indices);
+        return indices;
+    }
+
+    /** 0 .. n-1 in epoch {@code epoch}'s order: shuffled (Fisher-Yates) by a generator that depends only on (seed, epoch). */
+    static int[] epochOrder(int n, long seed, long epoch, boolean shuffle) {
+        int[] indices = new int[n];
         for (int i = 0; i < indices.length; i++) {
             indices[i] = i;
         }
         if (shuffle) {
-            // Fisher-Yates with a generator that depends only on (seed, epoch).
             SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
             for (int i = indices.length - 1; i > 0; i--) {
                 int j = random.nextInt(i + 1);
@@ -160,7 +166,6 @@ public final class SftBatches implements BatchSource {
                 indices[j] = t;
             }
         }
-        cached = new Order(epoch, indices);
         return indices;
     }
 
@@ -180,6 +185,19 @@ public final class SftBatches implements BatchSource {
 
     public int batchSize() {
         return batchSize;
+    }
+
+    /** The id written on padding positions. */
+    public long padId() {
+        return padId;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public boolean shuffled() {
+        return shuffle;
     }
 
     /** Batches that cover every example once (the last one wraps into the next epoch). */
@@ -211,7 +229,7 @@ public final class SftBatches implements BatchSource {
                 responseTruncated(), dropped);
     }
 
-    private static String fingerprint(List<SftSequence> sequences, String settings) {
+    static String fingerprint(List<SftSequence> sequences, String settings) {
         // ids, then labels, with the length in front of each sequence so that boundaries count
         int total = 0;
         for (SftSequence s : sequences) {

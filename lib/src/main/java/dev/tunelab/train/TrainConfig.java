@@ -48,6 +48,8 @@ public final class TrainConfig {
     private boolean progress = true;
     private int stopAfter = -1;
     private Boolean gradientCheckpointing; // null: on exactly when the base weights are stored smaller than fp32
+    private double loraPlusRatio = 1; // 1: LoRA+ off
+    private double neftuneAlpha = 0; // 0: NEFTune off
 
     /** The defaults (sized for the tiny models). */
     public TrainConfig() {}
@@ -81,6 +83,8 @@ public final class TrainConfig {
         c.progress = progress;
         c.stopAfter = stopAfter;
         c.gradientCheckpointing = gradientCheckpointing;
+        c.loraPlusRatio = loraPlusRatio;
+        c.neftuneAlpha = neftuneAlpha;
         return c;
     }
 
@@ -120,6 +124,35 @@ public final class TrainConfig {
      */
     public TrainConfig gradientCheckpointing(boolean v) { TrainConfig c = copy(); c.gradientCheckpointing = v; return c; }
     public TrainConfig seed(long v) { TrainConfig c = copy(); c.seed = v; return c; }
+    /**
+     * LoRA+ (Hayou, Ghosh and Yu 2024): LoRA's B matrices (and, as PEFT's create_loraplus_optimizer
+     * groups them, 1-D adapter parameters such as DoRA's magnitude) train at {@code ratio} times the
+     * learning rate, A at the learning rate. 1 (the default) is plain LoRA; needs a LoRA adapter.
+     */
+    public TrainConfig loraPlusRatio(double ratio) {
+        if (!(ratio >= 1)) {
+            throw new IllegalArgumentException("loraPlusRatio is eta_B / eta_A and must be at least 1 (PEFT), got " + ratio);
+        }
+        TrainConfig c = copy();
+        c.loraPlusRatio = ratio;
+        return c;
+    }
+    /** LoRA+ with the paper's recommended ratio, 2^4 = 16 (its section 4). */
+    public TrainConfig loraPlus() { return loraPlusRatio(16); }
+    /**
+     * NEFTune (Jain et al. 2023): in training, uniform noise in [-1, 1] times alpha / sqrt(L d) is
+     * added to the input embeddings (L the batch's sequence length, d the hidden size), as
+     * transformers' neftune_post_forward_hook; never in evaluation or generation. 0 (default) is off;
+     * the paper uses 5, 10 or 15.
+     */
+    public TrainConfig neftuneAlpha(double alpha) {
+        if (!(alpha >= 0)) {
+            throw new IllegalArgumentException("neftuneAlpha must be at least 0, got " + alpha);
+        }
+        TrainConfig c = copy();
+        c.neftuneAlpha = alpha;
+        return c;
+    }
     /**
      * Where checkpoints go (null, the default, saves none): {@code step-N/} folders a run resumes
      * from, and {@code best/}, the weights with the lowest held-out loss, as a loadable model folder
@@ -201,6 +234,8 @@ public final class TrainConfig {
     public int checkpointEvery() { return checkpointEvery; }
     public int keepCheckpoints() { return keepCheckpoints; }
     public long seed() { return seed; }
+    public double loraPlusRatio() { return loraPlusRatio; }
+    public double neftuneAlpha() { return neftuneAlpha; }
     public Path checkpointDir() { return checkpointDir; }
     public Path runsDir() { return runsDir; }
     public String runName() { return runName; }
@@ -265,6 +300,8 @@ public final class TrainConfig {
         m.put("stop_after", stopAfter);
         m.put("gradient_checkpointing", gradientCheckpointing == null ? "auto" : gradientCheckpointing);
         m.put("seed", seed);
+        m.put("loraplus_lr_ratio", loraPlusRatio);
+        m.put("neftune_noise_alpha", neftuneAlpha);
         return m;
     }
 

@@ -52,8 +52,7 @@ public final class Trainer {
                 s.countTokens(micro[i].lossTokens());
             }
             return s.update(tokens, (i, m) -> new LossOutput(
-                    Losses.causalLm(model.forward(micro[i].inputIds(m), micro[i].attentionMask(m), null, null),
-                            micro[i].labels(m)), Map.of()));
+                    Losses.causalLm(micro[i].logits(model, m), micro[i].labels(m)), Map.of()));
         });
     }
 

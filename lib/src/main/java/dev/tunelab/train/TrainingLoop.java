@@ -177,9 +177,17 @@ public final class TrainingLoop {
                 : new Checkpointer(cfg.checkpointDir(), model, adapter, params, cfg.keepCheckpoints());
         boolean wasTraining = model.isTraining();
         boolean wasCheckpointing = model.gradientCheckpointing();
+        double wasNeftune = model.neftuneAlpha();
+        Map<String, Double> lrScales = loraPlusScales();
+        if (cfg.neftuneAlpha() > 0 && !dropout) { // the noise is drawn in training mode only, which this loop does not use
+            throw new IllegalArgumentException(technique + " cannot honour neftuneAlpha=" + cfg.neftuneAlpha()
+                    + " (it trains in evaluation mode, without dropout, and NEFTune's noise applies in training mode only)");
+        }
         model.setGradientCheckpointing(checkpointing());
+        model.setNeftuneAlpha(cfg.neftuneAlpha());
         Run run = null;
         try (AdamW optimizer = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay())) {
+            lrScales.forEach(optimizer::lrScale);
             // Resume from the newest complete checkpoint, if asked and there is one.
             Optional<Checkpoints.Checkpoint> checkpoint = checkpointer != null && cfg.resume()
                     ? checkpointer.latest() : Optional.empty();
@@ -275,7 +283,29 @@ public final class TrainingLoop {
         } finally {
             model.train(wasTraining);
             model.setGradientCheckpointing(wasCheckpointing);
+            model.setNeftuneAlpha(wasNeftune);
         }
+    }
+
+    /**
+     * LoRA+'s learning-rate factors: loraPlusRatio for B matrices and 1-D parameters, as PEFT's
+     * create_loraplus_optimizer forms its groups ("lora_B" in the name or ndim == 1); empty when off.
+     */
+    private Map<String, Double> loraPlusScales() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (cfg.loraPlusRatio() == 1) {
+            return out;
+        }
+        if (params.keySet().stream().noneMatch(n -> n.contains(".lora_B."))) {
+            throw new IllegalArgumentException(technique + " cannot honour loraPlusRatio=" + cfg.loraPlusRatio()
+                    + " (LoRA+ raises the learning rate of LoRA's B matrices, and no trainable parameter is one: attach a LoRA adapter)");
+        }
+        params.forEach((name, p) -> {
+            if (name.contains(".lora_B.") || p.data().getShape().dimension() == 1) {
+                out.put(name, cfg.loraPlusRatio());
+            }
+        });
+        return out;
     }
 
     /** TrainConfig's setting, or by default on exactly when the base is stored smaller than the compute dtype. */

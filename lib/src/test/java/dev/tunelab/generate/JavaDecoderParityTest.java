@@ -151,6 +151,12 @@ class JavaDecoderParityTest {
             Random r = new Random(2);
             model.trainableParameters().values().forEach(p -> TinyModels.randomize(p, r, 0.3));
         });
+        m.put("dora", model -> { // the copy folds m / ||W + s B A|| into each row
+            Lora.apply(model, LoraConfig.builder().r(4).alpha(8).allLinear().useDora(true).build());
+            Random r = new Random(4);
+            model.trainableParameters().values().forEach(p -> TinyModels.randomize(p, r, 0.3));
+            Lora.layers(model).values().forEach(l -> TinyModels.randomize(l.magnitude("default"), r, 1.0));
+        });
         m.put("ia3", model -> {
             Ia3.apply(model, Ia3Config.builder().build());
             Random r = new Random(3);

@@ -1,6 +1,7 @@
 package dev.tunelab.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -29,6 +30,30 @@ class AttentionMaskTest {
             assertArrayEquals(new boolean[] {
                 false, false, false, true, false,
                 false, false, false, false, true}, visible(m, 1));
+        }
+    }
+
+    @Test
+    void packedRowsSeeOnlyTheirOwnDocumentAndRestartPositions() {
+        // documents 0 (2 tokens) and 1 (3 tokens), then one padding token
+        long[][] docs = {{0, 0, 1, 1, 1, -1}};
+        assertArrayEquals(new long[] {0, 1, 0, 1, 2, 0}, AttentionMask.packedPositions(docs)[0]);
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] bias = AttentionMask.packed(m, docs, 0, DataType.FLOAT32).toFloatArray();
+            boolean[] expected = {
+                true, false, false, false, false, false,
+                true, true, false, false, false, false,
+                false, false, true, false, false, false, // document 1 starts: nothing of document 0
+                false, false, true, true, false, false,
+                false, false, true, true, true, false,
+                false, false, false, false, false, true}; // padding sees itself only
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(expected[i], bias[i] == 0, "query " + i / 6 + ", key " + i % 6);
+            }
+            // window 2: the third token of document 1 loses its first
+            float[] windowed = AttentionMask.packed(m, docs, 2, DataType.FLOAT32).toFloatArray();
+            assertEquals(false, windowed[4 * 6 + 2] == 0);
+            assertEquals(true, windowed[4 * 6 + 3] == 0);
         }
     }
 

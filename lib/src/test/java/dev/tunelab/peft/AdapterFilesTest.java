@@ -106,7 +106,19 @@ class AdapterFilesTest {
         expectConfigError(tmp, good, n -> n.put("r", "eight"), "field 'r': expected an integer");
         expectConfigError(tmp, good, n -> n.put("peft_type", "LOHA"), "field 'peft_type': expected one of");
         expectConfigError(tmp, good, n -> n.put("fan_in_fan_out", true), "field 'fan_in_fan_out'");
-        expectConfigError(tmp, good, n -> n.put("use_dora", true), "field 'use_dora'");
+        expectConfigError(tmp, good, n -> n.put("use_qalora", true), "field 'use_qalora'");
+        expectConfigError(tmp, good, n -> n.put("init_lora_weights", "eva"), "field 'init_lora_weights': init_lora_weights 'eva' is not supported");
+        expectConfigError(tmp, good, n -> n.put("init_lora_weights", "pissa_niter_x"), "field 'init_lora_weights'");
+        expectConfigError(tmp, good, n -> {
+            n.put("init_lora_weights", "loftq");
+            n.putObject("loftq_config").put("loftq_bits", 8).put("loftq_iter", 1);
+            return n;
+        }, "field 'loftq_config.loftq_bits'");
+        expectConfigError(tmp, good, n -> {
+            n.putObject("loftq_config").put("loftq_bits", 4).put("loftq_iter", 1);
+            return n;
+        }, "field 'loftq_config': set only with init_lora_weights \"loftq\"");
+        expectConfigError(tmp, good, n -> n.put("init_lora_weights", "loftq"), "field 'loftq_config'");
         expectConfigError(tmp, good, n -> n.put("task_type", "SEQ_2_SEQ_LM"), "field 'task_type'");
         expectConfigError(tmp, good, n -> n.put("exclude_modules", "q_proj"), "field 'exclude_modules'");
         Files.writeString(config, "{\"peft_type\": ");

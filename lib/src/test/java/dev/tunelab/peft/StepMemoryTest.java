@@ -20,7 +20,13 @@ class StepMemoryTest {
                 "int8+lora", m -> Lora.apply(Quantization.quantize(m, QuantFormat.INT8, false), LoraConfig.builder().build()),
                 "prompt", m -> PromptTuning.apply(m, PromptTuningConfig.builder().numVirtualTokens(2).build()),
                 "prefix", m -> PrefixTuning.apply(m, PrefixTuningConfig.builder().numVirtualTokens(2).prefixProjection(true).build()),
-                "ia3", m -> Ia3.apply(m, Ia3Config.builder().build()));
+                "ia3", m -> Ia3.apply(m, Ia3Config.builder().build()),
+                "dora", m -> Lora.apply(m, LoraConfig.builder().allLinear().useDora(true).dropout(0.1).build()),
+                "qdora", m -> Lora.apply(Quantization.quantize(m, QuantFormat.NF4, true), LoraConfig.builder().useDora(true).build()),
+                "neftune+lora", m -> {
+                    m.setNeftuneAlpha(5);
+                    return Lora.apply(m, LoraConfig.builder().build());
+                });
         methods.forEach((name, method) -> {
             try (LlamaModel model = TinyModels.model(1)) {
                 method.apply(model);
