@@ -155,6 +155,11 @@ public final class Dataset<T extends Example> implements Iterable<T>, Renderable
         return new Dataset<>(newName, rows, report);
     }
 
+    /** The same rows under another name (shown in tables and reports). */
+    public Dataset<T> renamedTo(String newName) {
+        return renamed(newName);
+    }
+
     /** Drops rows whose text repeats an earlier row's after whitespace normalization. */
     public Dataset<T> dedupe() {
         return dedupe(Dedupe.WHITESPACE);
