@@ -67,47 +67,110 @@ public final class Parquet {
         return stream(file, format, options, new Loader.Rows<>(file, options));
     }
 
-    /** The rows of several files (the shards of a split) one after the other. */
+    /**
+     * The rows of several files (the shards of a split) one after the other; one file is open
+     * at a time.
+     */
     public static <T extends Example> Stream<T> stream(List<Path> files, Format<T> format, LoadOptions options) {
-        return files.stream().flatMap(f -> stream(f, format, options));
+        ChainedRows<T> rows = new ChainedRows<>(files, f -> new FileRows<>(f, format, options, new Loader.Rows<>(f, options)));
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED | Spliterator.NONNULL), false)
+                .onClose(rows::close);
     }
 
     private static <T extends Example> Stream<T> stream(Path file, Format<T> format, LoadOptions options, Loader.Rows<T> rows) {
-        Map<String, String> columns = columns(file);
-        Connection c = connect();
-        try {
-            Statement st = c.createStatement();
-            ResultSet rs = st.executeQuery("SELECT to_json(t) FROM read_parquet(" + literal(file) + ") t");
-            Iterator<T> it = new Iterator<>() {
-                long row;
-                T next;
+        FileRows<T> it = new FileRows<>(file, format, options, rows);
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false)
+                .onClose(it::close);
+    }
 
-                @Override
-                public boolean hasNext() {
-                    try {
-                        while (next == null && rs.next()) {
-                            row++;
-                            next = parse(rs.getString(1), row, file, format, options, rows, columns);
-                        }
-                        return next != null;
-                    } catch (SQLException e) {
-                        throw failure(file, e);
-                    }
-                }
+    /** The rows of one file, read from DuckDB's streamed result a batch at a time. */
+    private static final class FileRows<T extends Example> implements Iterator<T>, AutoCloseable {
+        private final Path file;
+        private final Format<T> format;
+        private final LoadOptions options;
+        private final Loader.Rows<T> rows;
+        private final Map<String, String> columns;
+        private final Connection connection;
+        private final ResultSet result;
+        private long row;
+        private T next;
 
-                @Override
-                public T next() {
-                    if (!hasNext()) throw new NoSuchElementException();
-                    T t = next;
-                    next = null;
-                    return t;
+        FileRows(Path file, Format<T> format, LoadOptions options, Loader.Rows<T> rows) {
+            this.file = file;
+            this.format = format;
+            this.options = options;
+            this.rows = rows;
+            this.columns = columns(file);
+            this.connection = connect();
+            try {
+                Statement st = connection.createStatement();
+                this.result = st.executeQuery("SELECT to_json(t) FROM read_parquet(" + literal(file) + ") t");
+            } catch (SQLException e) {
+                Parquet.close(connection);
+                throw failure(file, e);
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            try {
+                while (next == null && result.next()) {
+                    row++;
+                    next = parse(result.getString(1), row, file, format, options, rows, columns);
                 }
-            };
-            return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false)
-                    .onClose(() -> close(c));
-        } catch (SQLException e) {
-            close(c);
-            throw failure(file, e);
+                return next != null;
+            } catch (SQLException e) {
+                throw failure(file, e);
+            }
+        }
+
+        @Override
+        public T next() {
+            if (!hasNext()) throw new NoSuchElementException();
+            T t = next;
+            next = null;
+            return t;
+        }
+
+        @Override
+        public void close() {
+            Parquet.close(connection);
+        }
+    }
+
+    /** Files opened one after another as the rows are read; closing closes the open one. */
+    private static final class ChainedRows<T extends Example> implements Iterator<T>, AutoCloseable {
+        private final Iterator<Path> files;
+        private final java.util.function.Function<Path, FileRows<T>> open;
+        private FileRows<T> current;
+
+        ChainedRows(List<Path> files, java.util.function.Function<Path, FileRows<T>> open) {
+            this.files = List.copyOf(files).iterator();
+            this.open = open;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (current == null || !current.hasNext()) {
+                if (current != null) {
+                    current.close();
+                    current = null;
+                }
+                if (!files.hasNext()) return false;
+                current = open.apply(files.next());
+            }
+            return true;
+        }
+
+        @Override
+        public T next() {
+            if (!hasNext()) throw new NoSuchElementException();
+            return current.next();
+        }
+
+        @Override
+        public void close() {
+            if (current != null) current.close();
         }
     }
 
