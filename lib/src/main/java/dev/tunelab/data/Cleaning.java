@@ -155,7 +155,7 @@ public final class Cleaning<T extends Example> {
         Contamination c = Contamination.of(heldOut, n);
         return dropWhere(DataReport.HELD_OUT_OVERLAP, "shares a word " + n + "-gram with a row of " + heldOut.name(), e -> {
             int[] m = c.match(e.text());
-            return m == null ? null : m[1] + " shared " + n + "-grams with held-out row " + m[0];
+            return m == null ? null : m[1] + " shared " + n + "-gram" + (m[1] == 1 ? "" : "s") + " with held-out row " + m[0];
         });
     }
 

@@ -57,10 +57,8 @@ public final class DataReport implements Renderable {
     public static final String HELD_OUT_OVERLAP = "held-out overlap";
     public static final String EMPTY_FIELD = "empty field";
     public static final String TRUNCATED_RESPONSE = "truncated response";
-    public static final String PII_FOUND = "personal data";
+    public static final String PII = "personal data";
     public static final String NOT_ENGLISH = "not English";
-    /** Alias of {@link #PII_FOUND}. */
-    public static final String PII = PII_FOUND;
 
     /** A row a check flagged: its index in the data set, why, and how bad (for ordering the worst). */
     public record Flag(int row, String detail, double severity) {}
@@ -240,7 +238,7 @@ public final class DataReport implements Renderable {
             flags.put(TRUNCATED_RESPONSE, cut);
 
             // personal data
-            rules.put(PII_FOUND, "an e-mail, phone, Luhn-valid card number or IPv4 address (patterns in Pii)");
+            rules.put(PII, "an e-mail, phone, Luhn-valid card number or IPv4 address (patterns in Pii)");
             List<Flag> pii = new ArrayList<>();
             Map<Pii.Kind, Integer> kinds = new LinkedHashMap<>();
             for (Pii.Kind k : Pii.Kind.values()) kinds.put(k, 0);
@@ -253,7 +251,7 @@ public final class DataReport implements Renderable {
                 if (hits.size() > 3) s.append(", ... (").append(hits.size()).append(" hits)");
                 pii.add(new Flag(i, s.toString(), hits.size()));
             }
-            flags.put(PII_FOUND, pii);
+            flags.put(PII, pii);
 
             // language
             rules.put(NOT_ENGLISH, "< " + (int) (100 * EnglishCheck.MIN_ASCII_LETTERS) + "% ASCII letters, or >= "

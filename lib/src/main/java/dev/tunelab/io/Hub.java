@@ -265,7 +265,7 @@ public final class Hub {
      * that revision, which may be only those downloaded so far.
      */
     public List<String> listFiles(RepoType type, String repoId, String revision) {
-        checkNames(repoId, revision, "x");
+        checkNames(repoId, revision, "x"); // any valid file name: only the repository and revision are checked
         String what = (type == RepoType.DATASET ? "dataset" : "model") + " repo '" + repoId + "' at revision '" + revision + "'";
         if (!offline) {
             try {
