@@ -185,10 +185,18 @@ public final class Parquet {
         try {
             return format.read(new Fields(node, options.mapping(), ""));
         } catch (Fields.BadField e) {
-            String type = columns.get(e.field);
-            String problem = e.getMessage().equals("missing")
-                    ? "missing: no such column; the file's columns are " + columns
-                    : e.getMessage() + (type != null ? " (the column's type is " + type + ")" : "");
+            // messages[0].role (read as ...) lives in the column "messages"
+            String column = e.field.replaceFirst(" \\(read as .*$", "").split("[\\[.]", 2)[0];
+            boolean nested = !column.equals(e.field.replaceFirst(" \\(read as .*$", ""));
+            String type = columns.get(column);
+            String problem;
+            if (e.getMessage().equals("missing") && !nested) {
+                problem = "missing: no such column; the file's columns are " + columns;
+            } else if (type != null) {
+                problem = e.getMessage() + (nested ? " (the column " + column + " is " + type + ")" : " (the column's type is " + type + ")");
+            } else {
+                problem = e.getMessage();
+            }
             rows.badRow(row, e.field, problem);
             return null;
         }

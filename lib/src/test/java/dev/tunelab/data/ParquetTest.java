@@ -105,6 +105,17 @@ class ParquetTest {
     }
 
     @Test
+    void wrongTypedMessagesNameTheColumnOrTheNestedField() {
+        Path text = write("text.parquet", "SELECT 'user: Hi' AS messages");
+        var e = assertThrows(DataFormatException.class, () -> Parquet.read(text, Format.CHAT, LoadOptions.strict()));
+        assertEquals(text + ": row 1: field \"messages\": expected a list, got a string (the column's type is VARCHAR)", e.getMessage());
+        Path noRole = write("norole.parquet", "SELECT [{'speaker': 'user', 'content': 'Hi'}] AS messages");
+        var n = assertThrows(DataFormatException.class, () -> Parquet.read(noRole, Format.CHAT, LoadOptions.strict()));
+        assertEquals(noRole + ": row 1: field \"messages[0].role\": missing (the column messages is "
+                + "STRUCT(speaker VARCHAR, \"content\" VARCHAR)[])", n.getMessage());
+    }
+
+    @Test
     void notParquetAndMissingFilesAreNamed() throws Exception {
         Path txt = Files.writeString(dir.resolve("x.parquet"), "hello, not parquet at all");
         var e = assertThrows(DataFormatException.class, () -> Parquet.read(txt, Format.ALPACA, LoadOptions.strict()));
