@@ -23,11 +23,13 @@ import tech.tablesaw.api.Table;
  * <p>Mirror layout (paths under {@code TUNELAB_DATA}): {@code tinystories/*.txt},
  * {@code instruct/alpaca_gpt4_en_sample.json}, {@code preference/hh-rlhf_helpful-base_test.jsonl},
  * {@code lexicon/AFINN-*.txt}; optionally {@code instruct/databricks-dolly-15k.jsonl} and
- * {@code preference/ultrafeedback_binarized_<split>.jsonl} where someone put them there.
+ * {@code preference/ultrafeedback_binarized_<split>.jsonl} where someone put them there; and
+ * {@code hub/<org>/<name>/} holding a Hub repository's Parquet files under the paths they have in
+ * the repository, for {@link #parquet}.
  *
- * <p>tunelab does not read parquet. Two repositories publish parquet only: {@code tatsu-lab/alpaca}
- * (so the catalog's Alpaca comes from a JSON copy, see {@link #ALPACA}) and
- * {@code HuggingFaceH4/ultrafeedback_binarized} (see {@link #ultraFeedback(String, LoadOptions)}).
+ * <p>Any data set the Hub publishes as Parquet (most of them: the Hub converts every data set to
+ * Parquet on its {@code refs/convert/parquet} branch) is read with {@link #parquet}; see
+ * {@link HubLayout} for how a split's files are found.
  */
 public final class Catalog implements Renderable {
 
@@ -56,9 +58,9 @@ public final class Catalog implements Renderable {
             Map.of("train", "alpaca_data_cleaned.json"),
             Map.of("train", List.of("instruct/alpaca_gpt4_en_sample.json")),
             "CC BY-NC 4.0",
-            "The original tatsu-lab/alpaca (and vicgalle/alpaca-gpt4) are parquet only on the Hub, which tunelab does not "
-                    + "read, so the download is the cleaned Alpaca JSON of yahma/alpaca-cleaned (same fields). The mirror "
-                    + "holds a 999-row Alpaca-GPT4 sample instead. Other JSON copies: Datasets.alpaca(path) on any file.");
+            "The download is the cleaned Alpaca JSON of yahma/alpaca-cleaned (same fields). The original tatsu-lab/alpaca "
+                    + "and vicgalle/alpaca-gpt4 are Parquet: Datasets.hub(\"vicgalle/alpaca-gpt4\", \"train\", Format.ALPACA). "
+                    + "The mirror holds a 999-row Alpaca-GPT4 sample.");
 
     public static final Entry DOLLY = new Entry("Dolly-15k", "databricks/databricks-dolly-15k",
             "JSON Lines of {instruction, context, response, category}",
@@ -77,13 +79,14 @@ public final class Catalog implements Renderable {
                     + "(9 of the 2,354 in helpful-base/test).");
 
     public static final Entry ULTRA_FEEDBACK = new Entry("UltraFeedback (binarized)", "HuggingFaceH4/ultrafeedback_binarized",
-            "parquet on the Hub (not readable by tunelab); JSON Lines of {prompt, chosen, rejected} in a mirror",
-            Map.of(),
+            "Parquet of {prompt, chosen, rejected} (completions as message lists); JSON Lines in a mirror",
+            Map.of("train_prefs", "data/train_prefs-*.parquet", "test_prefs", "data/test_prefs-*.parquet"),
             Map.of("train_prefs", List.of("preference/ultrafeedback_binarized_train_prefs.jsonl"),
                     "test_prefs", List.of("preference/ultrafeedback_binarized_test_prefs.jsonl")),
             "MIT",
-            "Published as parquet only. Convert a split once with Python (datasets: load_dataset(repo, split=...)"
-                    + ".to_json(path)) into the mirror; chosen/rejected message lists are read as their last assistant message.");
+            "Published as Parquet, read from the Hub's data/ files (a mirror may hold a JSON Lines copy of a split, or "
+                    + "the Parquet files under hub/HuggingFaceH4/ultrafeedback_binarized/); chosen/rejected message lists "
+                    + "are read as their last assistant message.");
 
     public static final Entry AFINN = new Entry("AFINN", "(not on the Hub: fnielsen/afinn on GitHub)",
             "term<TAB>score lines", Map.of(),
@@ -167,18 +170,87 @@ public final class Catalog implements Renderable {
     }
 
     /**
-     * UltraFeedback binarized, {@code "train_prefs"} or {@code "test_prefs"}, from a mirror only:
-     * the Hub publishes it as parquet, which tunelab does not read; without a mirrored JSON
-     * Lines copy this throws with the one-line conversion recipe.
+     * UltraFeedback binarized, {@code "train_prefs"} or {@code "test_prefs"}: the Hub's Parquet
+     * files, or in a mirror its JSON Lines copy when there is one, else its Parquet files.
      */
     public Dataset<PreferenceExample> ultraFeedback(String split, LoadOptions options) {
-        if (mirror == null) {
-            throw new UnsupportedOperationException(ULTRA_FEEDBACK.repo() + " is published as parquet only, which tunelab "
-                    + "does not read. Convert it once with Python: datasets.load_dataset(\"" + ULTRA_FEEDBACK.repo()
-                    + "\", split=\"" + split + "\").to_json(\"preference/ultrafeedback_binarized_" + split + ".jsonl\") "
-                    + "under a folder named by TUNELAB_DATA, or load any such file with Datasets.preference(path)");
+        List<String> jsonl = ULTRA_FEEDBACK.mirrorFiles().get(split);
+        if (mirror != null && jsonl != null && Files.isRegularFile(mirror.resolve(jsonl.get(0)))) {
+            return Loader.json(mirror.resolve(jsonl.get(0)), Format.PREFERENCE, options);
         }
-        return Loader.json(mirrorFiles(ULTRA_FEEDBACK, split).get(0), Format.PREFERENCE, options);
+        if (mirror != null && jsonl != null && !Files.isDirectory(mirror.resolve("hub").resolve(ULTRA_FEEDBACK.repo()))) {
+            throw new IllegalStateException("the data mirror " + mirror + " (TUNELAB_DATA) has neither " + jsonl.get(0)
+                    + " nor the Parquet files under hub/" + ULTRA_FEEDBACK.repo() + "/ for " + ULTRA_FEEDBACK.name()
+                    + "; unset TUNELAB_DATA to download it from the Hub");
+        }
+        return parquet(ULTRA_FEEDBACK.repo(), "default", split, Format.PREFERENCE, options);
+    }
+
+    // ------------------------------------------------------------------ any Parquet data set
+
+    /**
+     * {@code split} of the config {@code "default"} of the Hub data set {@code repo}, read from
+     * its Parquet files (loaded whole; {@link #parquetFiles} and {@link Parquet#stream} stream).
+     */
+    public <T extends Example> Dataset<T> parquet(String repo, String split, Format<T> format, LoadOptions options) {
+        return parquet(repo, "default", split, format, options);
+    }
+
+    public <T extends Example> Dataset<T> parquet(String repo, String config, String split, Format<T> format, LoadOptions options) {
+        return Parquet.read(parquetFiles(repo, config, split), format, options).renamedTo(repo + " (" + split + ")");
+    }
+
+    /**
+     * The local paths of the Parquet shards of {@code repo}'s {@code config}/{@code split}, in
+     * order. From the Hub: the files of {@code main} (the {@code data/} layout) when it has that
+     * split, else those of {@code refs/convert/parquet}, the Hub's own conversion; each file is
+     * downloaded into the Hub cache once. From a mirror: the files under
+     * {@code hub/<org>/<name>/}, in either layout.
+     */
+    public List<Path> parquetFiles(String repo, String config, String split) {
+        if (mirror != null) {
+            Path root = mirror.resolve("hub").resolve(repo);
+            if (!Files.isDirectory(root)) {
+                throw new IllegalStateException("the data mirror " + mirror + " (TUNELAB_DATA) has no folder hub/" + repo
+                        + " holding the Parquet files of " + repo + "; unset TUNELAB_DATA to download it from the Hub");
+            }
+            List<String> files;
+            try (var walk = Files.walk(root)) {
+                files = walk.filter(Files::isRegularFile).map(p -> root.relativize(p).toString().replace('\\', '/')).toList();
+            } catch (java.io.IOException e) {
+                throw Loader.io(root, e);
+            }
+            List<String> chosen = HubLayout.splitFiles(files, config, split);
+            if (chosen.isEmpty()) throw noSplit(repo, config, split, files, "the mirror folder " + root);
+            return chosen.stream().map(root::resolve).toList();
+        }
+        Hub h = hub.get();
+        String revision = "main";
+        List<String> files = h.listFiles(Hub.RepoType.DATASET, repo, revision);
+        List<String> chosen = HubLayout.splitFiles(files, config, split);
+        if (chosen.isEmpty()) {
+            revision = "refs/convert/parquet";
+            List<String> converted;
+            try {
+                converted = h.listFiles(Hub.RepoType.DATASET, repo, revision);
+            } catch (dev.tunelab.io.HubException e) {
+                throw noSplit(repo, config, split, files, "its main branch (and its refs/convert/parquet branch: " + e.getMessage() + ")");
+            }
+            chosen = HubLayout.splitFiles(converted, config, split);
+            if (chosen.isEmpty()) {
+                List<String> both = new ArrayList<>(files);
+                both.addAll(converted);
+                throw noSplit(repo, config, split, both, "its main and refs/convert/parquet branches");
+            }
+        }
+        List<Path> out = new ArrayList<>();
+        for (String f : chosen) out.add(h.download(Hub.RepoType.DATASET, repo, revision, f, null));
+        return out;
+    }
+
+    private static IllegalArgumentException noSplit(String repo, String config, String split, List<String> files, String where) {
+        return new IllegalArgumentException(repo + " has no Parquet files of config '" + config + "' split '" + split + "' in "
+                + where + "; Parquet splits there: " + HubLayout.splits(files, config) + ", configs: " + HubLayout.configs(files));
     }
 
     /** The AFINN-en-165 sentiment lexicon (mirror only; AFINN is not on the Hub). */
@@ -233,7 +305,7 @@ public final class Catalog implements Renderable {
         for (Entry e : ENTRIES) {
             cols.get("name").append(e.name());
             cols.get("hub repo").append(e.repo());
-            cols.get("hub files").append(e.hubFiles().isEmpty() ? "(none readable)" : String.join(", ", e.hubFiles().values()));
+            cols.get("hub files").append(e.hubFiles().isEmpty() ? "(not on the Hub)" : String.join(", ", e.hubFiles().values()));
             cols.get("mirror files").append(e.mirrorFiles().values().stream().flatMap(List::stream).reduce((a, b) -> a + ", " + b).orElse(""));
             cols.get("format").append(e.format());
             cols.get("license").append(e.license());

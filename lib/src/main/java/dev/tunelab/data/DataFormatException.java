@@ -13,6 +13,7 @@ public class DataFormatException extends RuntimeException {
     private final int element;
     private final String field;
     private final String problem;
+    private final long row;
 
     /**
      * @param line 1-based line number, 0 when unknown
@@ -20,12 +21,28 @@ public class DataFormatException extends RuntimeException {
      * @param field the field to blame as the file names it (nested: {@code messages[2].role}), or null
      */
     public DataFormatException(Path file, long line, int element, String field, String problem) {
-        super(format(file, line, element, field, problem));
+        this(format(file, line, element, field, problem), file, line, element, 0, field, problem);
+    }
+
+    private DataFormatException(String message, Path file, long line, int element, long row, String field, String problem) {
+        super(message);
         this.file = file;
         this.line = line;
         this.element = element;
+        this.row = row;
         this.field = field;
         this.problem = problem;
+    }
+
+    /**
+     * A bad row of a columnar file (Parquet), which has no lines: {@code train.parquet: row 17:
+     * field "output": missing}.
+     *
+     * @param row 1-based row number in the file
+     */
+    public static DataFormatException atRow(Path file, long row, String field, String problem) {
+        String message = file + ": row " + row + ": " + (field != null ? "field \"" + field + "\": " : "") + problem;
+        return new DataFormatException(message, file, 0, -1, row, field, problem);
     }
 
     static String format(Path file, long line, int element, String field, String problem) {
@@ -48,6 +65,11 @@ public class DataFormatException extends RuntimeException {
     /** 1-based line number, 0 when unknown. */
     public long line() {
         return line;
+    }
+
+    /** 1-based row of a Parquet file, 0 for other files. */
+    public long row() {
+        return row;
     }
 
     /** 0-based index in a JSON array, -1 for other files. */

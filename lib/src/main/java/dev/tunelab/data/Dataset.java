@@ -46,6 +46,14 @@ public final class Dataset<T extends Example> implements Iterable<T>, Renderable
         }
     }
 
+    /** A training part and a held-out part of one data set. */
+    public record TrainHeldOut<T extends Example>(Dataset<T> train, Dataset<T> heldOut) {
+        @Override
+        public String toString() {
+            return "train " + train.size() + ", held-out " + heldOut.size();
+        }
+    }
+
     private final String name;
     private final List<T> rows;
     private final LoadReport report;
@@ -59,6 +67,11 @@ public final class Dataset<T extends Example> implements Iterable<T>, Renderable
     /** A data set of examples made in code. */
     public static <T extends Example> Dataset<T> of(String name, List<T> rows) {
         return new Dataset<>(name, rows, new LoadReport(name, rows.size(), 0, List.of(), List.of()));
+    }
+
+    /** Other rows under a new name, keeping this set's load report (for derived sets). */
+    Dataset<T> withRows(String newName, List<T> newRows) {
+        return new Dataset<>(newName, newRows, report);
     }
 
     private Dataset<T> with(String suffix, List<T> newRows) {
@@ -153,6 +166,79 @@ public final class Dataset<T extends Example> implements Iterable<T>, Renderable
 
     private Dataset<T> renamed(String newName) {
         return new Dataset<>(newName, rows, report);
+    }
+
+    /** The same rows under another name (shown in tables and reports). */
+    public Dataset<T> renamedTo(String newName) {
+        return renamed(newName);
+    }
+
+    /**
+     * Splits by {@code ratios} within each label, so that every label keeps its share in every
+     * part (a stratified split, as scikit-learn's {@code train_test_split(stratify=...)}). Within
+     * a label the rows are ordered by a hash of their text and {@code seed}, and the first
+     * {@code ratio * count} go to the first part and so on, each part's count rounded by the
+     * largest remainder (so the counts add up); a label of a single row goes to the first part.
+     * Rows keep their order within each part. Remove duplicates first: two copies of a row may
+     * land in different parts.
+     */
+    public List<Dataset<T>> stratifiedSplit(Function<? super T, String> label, double[] ratios, long seed) {
+        Objects.requireNonNull(label, "label");
+        double total = 0;
+        for (double r : ratios) {
+            if (!(r >= 0) || Double.isInfinite(r)) throw new IllegalArgumentException("split ratios must be >= 0, got " + r);
+            total += r;
+        }
+        if (ratios.length == 0 || total <= 0) throw new IllegalArgumentException("split needs at least one positive ratio");
+        Map<String, List<Integer>> groups = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            String l = label.apply(rows.get(i));
+            groups.computeIfAbsent(l == null ? "" : l, k -> new ArrayList<>()).add(i);
+        }
+        int[] part = new int[rows.size()];
+        for (List<Integer> g : groups.values()) {
+            List<Integer> order = new ArrayList<>(g);
+            order.sort(java.util.Comparator.comparingLong((Integer i) -> Hashing.hash(rows.get(i).text(), seed)).thenComparingInt(i -> i));
+            int[] counts = largestRemainder(g.size(), ratios, total);
+            int at = 0;
+            for (int k = 0; k < counts.length; k++) {
+                for (int c = 0; c < counts[k]; c++) part[order.get(at++)] = k;
+            }
+        }
+        List<List<T>> parts = new ArrayList<>();
+        for (int k = 0; k < ratios.length; k++) parts.add(new ArrayList<>());
+        for (int i = 0; i < rows.size(); i++) parts.get(part[i]).add(rows.get(i));
+        List<Dataset<T>> out = new ArrayList<>();
+        for (int k = 0; k < parts.size(); k++) out.add(with(" (stratified " + k + ")", parts.get(k)));
+        return out;
+    }
+
+    /** A train and a held-out part, stratified by {@code label}; see {@link #stratifiedSplit(Function, double[], long)}. */
+    public TrainHeldOut<T> stratifiedSplit(Function<? super T, String> label, double heldOut, long seed) {
+        if (!(heldOut > 0 && heldOut < 1)) throw new IllegalArgumentException("heldOut must be in (0, 1), got " + heldOut);
+        List<Dataset<T>> s = stratifiedSplit(label, new double[] {1 - heldOut, heldOut}, seed);
+        return new TrainHeldOut<>(s.get(0).renamed(name + " (train)"), s.get(1).renamed(name + " (held-out)"));
+    }
+
+    /** {@code n} rows shared out by {@code ratios}: floors, then one more to the largest remainders (ties: the earlier part). */
+    static int[] largestRemainder(int n, double[] ratios, double total) {
+        int[] counts = new int[ratios.length];
+        double[] rest = new double[ratios.length];
+        int given = 0;
+        for (int k = 0; k < ratios.length; k++) {
+            double exact = n * ratios[k] / total;
+            counts[k] = (int) Math.floor(exact);
+            rest[k] = exact - counts[k];
+            given += counts[k];
+        }
+        while (given < n) {
+            int best = 0;
+            for (int k = 1; k < ratios.length; k++) if (rest[k] > rest[best] + 1e-12) best = k;
+            counts[best]++;
+            rest[best] = -1;
+            given++;
+        }
+        return counts;
     }
 
     /** Drops rows whose text repeats an earlier row's after whitespace normalization. */

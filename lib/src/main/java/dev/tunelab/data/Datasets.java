@@ -1,6 +1,7 @@
 package dev.tunelab.data;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Entry point for notebooks: read a file in a known format, or a public data set from the
@@ -94,6 +95,24 @@ public final class Datasets {
         return Loader.json(file, Format.HH_RLHF, options);
     }
 
+    /**
+     * A Parquet file, or the shards of one split, in {@code format} (nested columns such as a
+     * {@code messages} list of structs are read as JSON would be). See {@link Parquet#stream}
+     * to read a large file a row at a time.
+     */
+    public static <T extends Example> Dataset<T> parquet(Path file, Format<T> format) {
+        return Parquet.read(file, format, LoadOptions.strict());
+    }
+
+    public static <T extends Example> Dataset<T> parquet(List<Path> shards, Format<T> format, LoadOptions options) {
+        return Parquet.read(shards, format, options);
+    }
+
+    /** Every row of a Parquet file as a {@link Row} of strings (nested values as JSON). */
+    public static Dataset<Row> parquet(Path file) {
+        return Parquet.read(file, Format.ROW, LoadOptions.strict());
+    }
+
     /** A {@code term<TAB>score} sentiment lexicon such as AFINN. */
     public static Lexicon lexicon(Path file) {
         return Lexicon.load(file);
@@ -133,5 +152,14 @@ public final class Datasets {
 
     public static Lexicon afinn() {
         return Catalog.standard().afinn();
+    }
+
+    /**
+     * {@code split} of any Hub data set published as Parquet (its {@code data/} files, else the
+     * Hub's {@code refs/convert/parquet} conversion), from the mirror when {@code TUNELAB_DATA}
+     * names one: {@code Datasets.hub("trl-lib/ultrafeedback_binarized", "train", Format.PREFERENCE)}.
+     */
+    public static <T extends Example> Dataset<T> hub(String repo, String split, Format<T> format) {
+        return Catalog.standard().parquet(repo, split, format, LoadOptions.strict());
     }
 }

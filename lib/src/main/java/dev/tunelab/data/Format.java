@@ -25,16 +25,38 @@ public interface Format<T extends Example> {
     Format<DollyExample> DOLLY = f -> new DollyExample(
             f.string("instruction"), f.optionalString("context"), f.string("response"), f.optionalString("category"));
 
-    /** Chat: {@code messages}, a non-empty list of {@code {role, content}} objects. */
-    Format<ChatExample> CHAT = f -> new ChatExample(Formats.messages(f, "messages"));
+    /**
+     * Chat: {@code messages}, a non-empty list of {@code {role, content}} objects. A row without
+     * {@code messages} but with {@code prompt} and {@code completion} message lists (TRL's
+     * conversational prompt-completion format) is the prompt's messages followed by the
+     * completion's.
+     */
+    Format<ChatExample> CHAT = f -> {
+        if (!f.has("messages") && f.value("prompt") != null && f.value("prompt").isArray() && f.has("completion")) {
+            List<ChatExample.Message> all = new ArrayList<>(Formats.messages(f, "prompt"));
+            all.addAll(Formats.messages(f, "completion"));
+            return new ChatExample(all);
+        }
+        return new ChatExample(Formats.messages(f, "messages"));
+    };
+
+    /**
+     * Prompt-completion (TRL's standard format): {@code prompt} and {@code completion} strings,
+     * read as an Alpaca example with no input (instruction = prompt, output = completion), so
+     * everything written for Alpaca trains on it.
+     */
+    Format<AlpacaExample> PROMPT_COMPLETION = f -> new AlpacaExample(f.string("prompt"), "", f.string("completion"));
 
     /**
      * Preference: {@code prompt}, {@code chosen}, {@code rejected}. The completions are strings
-     * or, as in UltraFeedback's binarized export, message lists whose last message (role
-     * assistant) is the completion.
+     * or, as in UltraFeedback's binarized export and TRL's conversational data sets, message
+     * lists whose last message (role assistant) is the completion. The prompt is a string or a
+     * message list; without a {@code prompt} column (TRL's implicit prompt) it is the messages
+     * before the last that {@code chosen} and {@code rejected} share, and a row where they
+     * differ is a bad row. A prompt of one user message is its content; a longer one is its
+     * turns as {@code "role: content"} lines (see {@link Formats#promptText}).
      */
-    Format<PreferenceExample> PREFERENCE = f -> new PreferenceExample(
-            f.string("prompt"), Formats.completion(f, "chosen"), Formats.completion(f, "rejected"));
+    Format<PreferenceExample> PREFERENCE = Formats::preference;
 
     /**
      * Anthropic HH-RLHF: {@code chosen} and {@code rejected} are whole dialogues
@@ -71,6 +93,34 @@ final class Formats {
             out.add(new ChatExample.Message(role, m.string("content")));
         }
         return out;
+    }
+
+    static PreferenceExample preference(Fields f) {
+        String chosen = completion(f, "chosen");
+        String rejected = completion(f, "rejected");
+        JsonNode p = f.value("prompt");
+        if (p != null && p.isArray()) return new PreferenceExample(promptText(messages(f, "prompt")), chosen, rejected);
+        if (p != null || !(f.value("chosen").isArray() && f.value("rejected").isArray())) {
+            return new PreferenceExample(f.string("prompt"), chosen, rejected);
+        }
+        // Implicit prompt: the turns before the last, which both conversations must share.
+        List<ChatExample.Message> c = messages(f, "chosen");
+        List<ChatExample.Message> r = messages(f, "rejected");
+        List<ChatExample.Message> prompt = c.subList(0, c.size() - 1);
+        if (prompt.isEmpty()) throw f.bad("chosen", "no prompt column and no turn before the assistant's completion");
+        if (!prompt.equals(r.subList(0, r.size() - 1))) {
+            throw f.bad("rejected", "no prompt column, and chosen and rejected differ before their last message "
+                    + "(the implicit prompt is the turns they share)");
+        }
+        return new PreferenceExample(promptText(prompt), chosen, rejected);
+    }
+
+    /** One user message: its content; several turns: {@code "role: content"} lines. */
+    static String promptText(List<ChatExample.Message> turns) {
+        if (turns.size() == 1 && turns.get(0).role().equals("user")) return turns.get(0).content();
+        StringBuilder s = new StringBuilder();
+        for (ChatExample.Message m : turns) s.append(m.role()).append(": ").append(m.content()).append('\n');
+        return s.toString();
     }
 
     static String completion(Fields f, String name) {

@@ -35,7 +35,7 @@ final class Loader {
     enum Tail { KEEP, DROP }
 
     /** Rows and the running report; in strict mode the first bad row throws. */
-    private static final class Rows<T> {
+    static final class Rows<T> {
         final Path file;
         final LoadOptions opt;
         final List<T> rows = new ArrayList<>();
@@ -50,6 +50,14 @@ final class Loader {
 
         void bad(long line, int element, String field, String problem) {
             var e = new DataFormatException(file, line, element, field, problem);
+            if (!opt.skip()) throw e;
+            skipped++;
+            if (errors.size() < opt.maxReported()) errors.add(e.getMessage());
+        }
+
+        /** A bad row of a columnar file, located by its 1-based row number. */
+        void badRow(long row, String field, String problem) {
+            var e = DataFormatException.atRow(file, row, field, problem);
             if (!opt.skip()) throw e;
             skipped++;
             if (errors.size() < opt.maxReported()) errors.add(e.getMessage());
@@ -229,7 +237,7 @@ final class Loader {
 
     static String name(Path file) {
         String n = file.getFileName().toString();
-        return n.replaceFirst("\\.gz$", "").replaceFirst("\\.(jsonl|json|txt)$", "");
+        return n.replaceFirst("\\.gz$", "").replaceFirst("\\.(jsonl|json|txt|parquet)$", "");
     }
 
     static RuntimeException io(Path file, IOException e) {

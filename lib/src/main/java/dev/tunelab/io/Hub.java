@@ -258,6 +258,85 @@ public final class Hub {
     }
 
     /**
+     * The paths of every file in a repository at {@code revision} (a branch such as {@code main},
+     * a ref such as {@code refs/convert/parquet}, or a commit), from the Hub's tree API
+     * ({@code /api/datasets/<repo>/tree/<revision>?recursive=true}, following its {@code Link}
+     * pages). Offline, or when the Hub cannot be reached, the files of the cached snapshot of
+     * that revision, which may be only those downloaded so far.
+     */
+    public List<String> listFiles(RepoType type, String repoId, String revision) {
+        checkNames(repoId, revision, "x"); // any valid file name: only the repository and revision are checked
+        String what = (type == RepoType.DATASET ? "dataset" : "model") + " repo '" + repoId + "' at revision '" + revision + "'";
+        if (!offline) {
+            try {
+                return listRemote(type, repoId, revision, what);
+            } catch (IOException e) {
+                List<String> cachedFiles = listCached(type, repoId, revision);
+                if (!cachedFiles.isEmpty()) return cachedFiles;
+                throw new HubException("cannot reach " + endpoint + " to list the files of " + what + ": " + e.getMessage()
+                        + " (nothing cached either)", 0, null, e);
+            }
+        }
+        List<String> cachedFiles = listCached(type, repoId, revision);
+        if (cachedFiles.isEmpty()) {
+            throw new HubException("offline (HF_HUB_OFFLINE is set) and nothing of " + what + " is in the cache "
+                    + repoDir(type, repoId));
+        }
+        return cachedFiles;
+    }
+
+    private List<String> listRemote(RepoType type, String repoId, String revision, String what) throws IOException {
+        HttpUrl.Builder b = endpoint.newBuilder().addPathSegment("api").addPathSegment(type == RepoType.DATASET ? "datasets" : "models");
+        for (String part : repoId.split("/")) b.addPathSegment(part);
+        HttpUrl next = b.addPathSegment("tree").addPathSegment(revision).addQueryParameter("recursive", "true").build();
+        List<String> out = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        for (int page = 0; next != null; page++) {
+            if (page > 10_000) throw new HubException("the Hub's file list of " + what + " does not end");
+            try (Response r = http.newCall(authorized(new Request.Builder().url(next), next).build()).execute()) {
+                if (!r.isSuccessful()) throw failure(r, "the file list of " + what);
+                JsonNode entries = json.readTree(r.body().byteStream());
+                if (!entries.isArray()) throw new HubException("the Hub's file list of " + what + " is not a JSON array");
+                for (JsonNode e : entries) if ("file".equals(e.path("type").asText())) out.add(e.path("path").asText());
+                next = nextPage(r.header("Link"), next);
+            }
+        }
+        return out;
+    }
+
+    /** The {@code rel="next"} address of a {@code Link} header, as the Hub pages its lists. */
+    static HttpUrl nextPage(String link, HttpUrl base) {
+        if (link == null) return null;
+        for (String part : link.split(",")) {
+            int lt = part.indexOf('<');
+            int gt = part.indexOf('>');
+            if (lt >= 0 && gt > lt && part.substring(gt).contains("rel=\"next\"")) return base.resolve(part.substring(lt + 1, gt));
+        }
+        return null;
+    }
+
+    private List<String> listCached(RepoType type, String repoId, String revision) {
+        Path repo = repoDir(type, repoId);
+        String commit = revision;
+        if (!COMMIT.matcher(revision).matches()) {
+            try {
+                Path ref = repo.resolve("refs").resolve(revision);
+                if (!Files.isRegularFile(ref)) return List.of();
+                commit = Files.readString(ref).strip();
+            } catch (IOException e) {
+                return List.of();
+            }
+        }
+        Path snapshot = repo.resolve("snapshots").resolve(commit);
+        if (!Files.isDirectory(snapshot)) return List.of();
+        try (var files = Files.walk(snapshot)) {
+            return files.filter(Files::isRegularFile).map(p -> snapshot.relativize(p).toString().replace('\\', '/')).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /**
      * The files tunelab needs to run a model: {@code config.json}, {@code tokenizer.json},
      * the optional tokenizer/generation configs, and the safetensors weights (one file or the
      * shards an index names), all at one commit. Returns the snapshot folder.

@@ -52,8 +52,9 @@ class CatalogHubTest {
             var e = assertThrows(HubException.class, () -> c.dolly(LoadOptions.strict()));
             assertTrue(e.getMessage().contains("file 'databricks-dolly-15k.jsonl' of dataset repo 'databricks/databricks-dolly-15k'"),
                     e.getMessage());
-            var u = assertThrows(UnsupportedOperationException.class, () -> c.ultraFeedback("train_prefs", LoadOptions.strict()));
-            assertTrue(u.getMessage().contains("parquet only"), u.getMessage());
+            var u = assertThrows(IllegalArgumentException.class, () -> c.ultraFeedback("train_prefs", LoadOptions.strict()));
+            assertTrue(u.getMessage().startsWith("HuggingFaceH4/ultrafeedback_binarized has no Parquet files of config 'default' "
+                    + "split 'train_prefs'"), u.getMessage());
         }
     }
 

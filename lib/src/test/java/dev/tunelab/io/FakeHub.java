@@ -38,6 +38,7 @@ public final class FakeHub implements AutoCloseable {
     private final Map<String, String> errorCodes = new ConcurrentHashMap<>();
     private volatile String requiredToken;
     private volatile int dropNextBodyAt = -1;
+    private volatile int treePageSize = 1000;
 
     public FakeHub() throws IOException {
         cdn.setDispatcher(new Dispatcher() {
@@ -94,6 +95,39 @@ public final class FakeHub implements AutoCloseable {
         return this;
     }
 
+    /** How many entries one page of the tree API holds (the rest follow through {@code Link} headers). */
+    public FakeHub treePageSize(int n) {
+        this.treePageSize = n;
+        return this;
+    }
+
+    /**
+     * The tree API, {@code /api/datasets/org/name/tree/<revision>?recursive=true[&cursor=i]}:
+     * the files served under {@code datasets/org/name/resolve/<revision>/}, paged.
+     */
+    private MockResponse tree(RecordedRequest r) {
+        var url = r.getRequestUrl();
+        List<String> seg = url.encodedPathSegments(); // api, datasets|models..., tree, <revision encoded>
+        int t = seg.indexOf("tree");
+        String repoPath = String.join("/", seg.subList(1, t)).replaceFirst("^models/", "");
+        String prefix = "/" + repoPath + "/resolve/" + seg.get(t + 1) + "/";
+        List<String> paths = files.keySet().stream().filter(k -> k.startsWith(prefix)).map(k -> k.substring(prefix.length()))
+                .sorted().toList();
+        int from = url.queryParameter("cursor") == null ? 0 : Integer.parseInt(url.queryParameter("cursor"));
+        int to = Math.min(paths.size(), from + treePageSize);
+        StringBuilder json = new StringBuilder("[");
+        if (from == 0 && !paths.isEmpty()) json.append("{\"type\":\"directory\",\"path\":\"somedir\"},");
+        for (int i = from; i < to; i++) {
+            json.append(i > from ? "," : "").append("{\"type\":\"file\",\"path\":\"").append(paths.get(i)).append("\",\"size\":1}");
+        }
+        if (json.charAt(json.length() - 1) == ',') json.setLength(json.length() - 1);
+        MockResponse m = new MockResponse().setBody(json.append("]").toString());
+        if (to < paths.size()) {
+            m.setHeader("Link", "<" + url.newBuilder().setQueryParameter("cursor", String.valueOf(to)).build() + ">; rel=\"next\"");
+        }
+        return m;
+    }
+
     /** The next body (hub or CDN) stops after {@code bytes} bytes and the connection drops. */
     public FakeHub dropNextBodyAt(int bytes) {
         this.dropNextBodyAt = bytes;
@@ -105,6 +139,7 @@ public final class FakeHub implements AutoCloseable {
         if (requiredToken != null && !("Bearer " + requiredToken).equals(r.getHeader("Authorization"))) {
             return new MockResponse().setResponseCode(401).setHeader("X-Error-Code", "GatedRepo");
         }
+        if (path.startsWith("/api/") && r.getRequestUrl().encodedPathSegments().contains("tree")) return tree(r);
         int[] status = statuses.get(path);
         if (status != null) {
             MockResponse m = new MockResponse().setResponseCode(status[0]);
