@@ -23,6 +23,8 @@ import dev.tunelab.generate.GenerationConfig;
 import dev.tunelab.peft.Lora;
 import dev.tunelab.peft.LoraConfig;
 import dev.tunelab.peft.PeftModel;
+import dev.tunelab.eval.WinRate;
+import dev.tunelab.track.Run;
 import dev.tunelab.train.ChatTemplate.Message;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -279,6 +281,59 @@ class OpenAiServerTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void abRoutingFollowsTheSeedAndEveryResponseIsLoggedToTheRunStore() throws Exception {
+        List<String> prompts = List.of("Once upon a time", "The cat", "Lily found a", "Tom and his mom", "One day, a bird");
+        Path runs = tmp.resolve("runs");
+        Run run = Run.builder("ab-test").runsDir(runs).config(Map.of("test", true)).start();
+        List<String> ids = new ArrayList<>();
+        // a second server on the same models; JUnit runs the tests one at a time, so the two never generate together
+        try (OpenAiServer ab = OpenAiServer.builder(served).port(0).abTest(AbTest.of("story-ab", baseName, "story-lora", 0.5, 3))
+                .onCompleted(new ResponseLog(run)).start()) {
+            OpenAIClient abClient = OpenAIOkHttpClient.builder().baseUrl(ab.baseUrl()).apiKey("unused").build();
+            AbTest replay = AbTest.of("story-ab", baseName, "story-lora", 0.5, 3);
+            for (int round = 0; round < 4; round++) {
+                for (String p : prompts) {
+                    Completion c = abClient.completions().create(CompletionCreateParams.builder().model("story-ab").prompt(p)
+                            .maxTokens(12).temperature(0).build());
+                    assertEquals(replay.pick(), c.model(), "request " + ids.size());
+                    ids.add(c.id());
+                }
+            }
+        }
+        run.close();
+        List<Map<String, Object>> rows = dev.tunelab.track.RunRecord.read(run.dir()).history();
+        assertEquals(20, rows.size());
+        assertEquals(ids(rows), ids);
+        AbComparison cmp = AbComparison.fromRun(run.dir());
+        tech.tablesaw.api.Table t = cmp.table();
+        assertEquals(20, t.intColumn("requests").sum(), 0);
+        long baseCount = rows.stream().filter(r -> r.get("model").equals(baseName)).count();
+        assertEquals((int) baseCount, t.where(t.stringColumn("model").isEqualTo(baseName)).intColumn("requests").getInt(0));
+        // The win rate is WinRate on each arm's first answer to every prompt both arms answered.
+        WinRate.Judge longer = (p, a, b) -> a.length() == b.length() ? WinRate.Verdict.TIE
+                : a.length() > b.length() ? WinRate.Verdict.A : WinRate.Verdict.B;
+        List<String> shared = new ArrayList<>();
+        List<String> outA = new ArrayList<>();
+        List<String> outB = new ArrayList<>();
+        for (String p : prompts) {
+            var a = rows.stream().filter(r -> r.get("prompt").equals(p) && r.get("model").equals("story-lora")).findFirst();
+            var b = rows.stream().filter(r -> r.get("prompt").equals(p) && r.get("model").equals(baseName)).findFirst();
+            if (a.isPresent() && b.isPresent()) {
+                shared.add(p);
+                outA.add((String) a.get().get("text"));
+                outB.add((String) b.get().get("text"));
+            }
+        }
+        assertFalse(shared.isEmpty());
+        assertEquals(WinRate.ofBothOrders(shared, outA, outB, longer, 1000, 0.95, 0), cmp.winRate("story-lora", baseName, longer));
+        assertEquals("A/B test: latency against answer length", cmp.chart().getTitle());
+    }
+
+    static List<String> ids(List<Map<String, Object>> rows) {
+        return rows.stream().map(r -> (String) r.get("request_id")).toList();
     }
 
     static void assertError(HttpResponse<String> r, int status, String type, String param, String code) throws Exception {
