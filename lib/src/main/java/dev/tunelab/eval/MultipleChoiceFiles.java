@@ -90,7 +90,9 @@ final class MultipleChoiceFiles {
             }
             return new MultipleChoice.Question("Question: " + stem + "\nAnswer:", texts, gold);
         }
-        throw new IllegalArgumentException("no known multiple-choice fields in " + row.fieldNames().next() + "...");
+        List<String> fields = new ArrayList<>();
+        row.fieldNames().forEachRemaining(fields::add);
+        throw new IllegalArgumentException("no known multiple-choice fields among " + fields);
     }
 
     /** lm-evaluation-harness hellaswag/utils.py preprocess. */

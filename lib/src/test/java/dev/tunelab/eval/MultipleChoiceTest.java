@@ -148,6 +148,6 @@ class MultipleChoiceTest {
         assertEquals(new MultipleChoice.Question("Question: 2+2?\nAnswer:", List.of("3", "4"), 1), qs.get(3));
         Files.writeString(file, "{\"prompt\": \"x\"}\n");
         DataFormatException bad = assertThrows(DataFormatException.class, () -> MultipleChoice.load(file));
-        assertEquals(true, bad.getMessage().contains("line 1"), bad.getMessage());
+        assertEquals(true, bad.getMessage().contains("mc.jsonl:1:"), bad.getMessage());
     }
 }
