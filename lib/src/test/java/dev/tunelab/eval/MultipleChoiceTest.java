@@ -30,7 +30,7 @@ class MultipleChoiceTest {
     static LanguageModel bigramModel() {
         Tokenizer tok = Tokenizer.load(TOKENIZER);
         LlamaConfig c = LlamaConfig.builder().vocabSize(tok.vocabSize()).hiddenSize(8).intermediateSize(16).layers(1).heads(2)
-                .kvHeads(1).maxPositions(128).tieWordEmbeddings(true).initializerRange(1.0).build();
+                .kvHeads(1).maxPositions(512).tieWordEmbeddings(true).initializerRange(1.0).build();
         LlamaModel model = LlamaModel.create(c, 5);
         model.namedParameters().forEach((name, p) -> {
             if (name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight")) {
