@@ -54,7 +54,9 @@ public final class JudgeAgreementBench {
             WinRate.Judge longer = (p, x, y) -> compare(x.length(), y.length());
             System.out.println("| judge (tinystories-base) | vs sentiment: agreement / kappa | vs length: agreement / kappa | picks A, B, tie | first position picked (one order) |");
             System.out.println("| --- | --- | --- | --- | --- |");
-            for (LlmJudge judge : List.of(LlmJudge.of(base), LlmJudge.of(base).plainText())) {
+            List<LlmJudge> judges = List.of(LlmJudge.of(base), LlmJudge.of(base).plainText());
+            for (int j = 0; j < judges.size(); j++) {
+                LlmJudge judge = judges.get(j);
                 List<Verdict> verdicts = new ArrayList<>();
                 int firstPicked = 0;
                 int decided = 0;
@@ -68,7 +70,8 @@ public final class JudgeAgreementBench {
                 }
                 JudgeAgreement s = JudgeAgreement.ofVerdicts(verdicts, verdicts(prompts, a, b, happier));
                 JudgeAgreement l = JudgeAgreement.ofVerdicts(verdicts, verdicts(prompts, a, b, longer));
-                System.out.printf("| %s | %.2f / %.2f | %.2f / %.2f | %d, %d, %d | %d of %d decided |%n", judge, s.agreement(), s.kappa(),
+                System.out.printf("| %s | %.2f / %.2f | %.2f / %.2f | %d, %d, %d | %d of %d decided |%n",
+                        j == 0 ? "chat template" : "plain text", s.agreement(), s.kappa(),
                         l.agreement(), l.kappa(), count(verdicts, Verdict.A), count(verdicts, Verdict.B), count(verdicts, Verdict.TIE),
                         firstPicked, decided);
             }
