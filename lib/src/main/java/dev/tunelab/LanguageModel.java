@@ -71,6 +71,15 @@ public final class LanguageModel implements AutoCloseable {
     /** {@link #chat(List, GenerationConfig)} in a chosen format, e.g. {@link ChatTemplate#CHATML}. */
     public Generation chat(List<Message> messages, PromptTemplate<List<Message>> format, GenerationConfig config) {
         long[] prompt = format.promptIds(messages, tokenizer);
+        return chatGenerator(format).generate(List.of(prompt), config).get(0);
+    }
+
+    /**
+     * The generator {@link #chat} uses for {@code format}: it stops at the token that ends the
+     * assistant's turn as well as at every end token. For callers that stream (a server):
+     * {@code lm.chatGenerator(f).generate(List.of(f.promptIds(messages, lm.tokenizer())), config, listener)}.
+     */
+    public Generator chatGenerator(PromptTemplate<List<Message>> format) {
         String endOfTurn = format instanceof ModelChatTemplate m ? m.endOfTurn().orElse(null)
                 : format instanceof ChatTemplate ? ChatTemplate.IM_END : null;
         Set<Long> stop = endTokens(model, tokenizer);
@@ -78,7 +87,7 @@ public final class LanguageModel implements AutoCloseable {
             tokenizer.tokenToId(endOfTurn).ifPresent(stop::add);
         }
         long pad = tokenizer.padId().orElse(stop.isEmpty() ? 0 : stop.iterator().next());
-        return new Generator(model, stop, pad, ids -> tokenizer.decode(ids, true)).generate(List.of(prompt), config).get(0);
+        return new Generator(model, stop, pad, ids -> tokenizer.decode(ids, true));
     }
 
     /** A generator for token ids that stops at every end token ({@link #endTokens}) and decodes with this tokenizer. */

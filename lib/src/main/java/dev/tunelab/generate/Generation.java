@@ -5,7 +5,8 @@ package dev.tunelab.generate;
  *
  * @param tokens the new token ids (without the prompt; the EOS token itself is not included)
  * @param text decoded continuation, cut before a stop string; null when no decoder was given
- * @param finishReason "eos", "stop" (a stop string), or "length"
+ * @param finishReason "eos", "stop" (a stop string), "length", or "cancelled" (a
+ *     {@link Generator.TokenListener} stopped it)
  * @param eosToken the end token that stopped it when finishReason is "eos" (a model may have
  *     several, as Llama 3 does), else -1
  */

@@ -68,13 +68,29 @@ public final class Generator {
         return JavaDecoding.unsupportedReason(model);
     }
 
-    public List<Generation> generate(List<long[]> prompts, GenerationConfig config) {
-        // Sampling needs no gradients; without this, a thread in grad mode (a notebook cell after
-        // training) records a graph through every step and the KV cache, growing without bound.
-        return Autograd.noGrad(() -> generateWithoutGradients(prompts, config));
+    /**
+     * Hears each new token of a row as soon as it is picked (a server streams it on), and may stop
+     * the row: returning false ends it after this token (kept) with finish reason "cancelled" (a
+     * client that went away).
+     * It is not called for the end token, nor for the token that completes a stop string.
+     */
+    @FunctionalInterface
+    public interface TokenListener {
+        boolean onToken(int row, long token);
     }
 
-    private List<Generation> generateWithoutGradients(List<long[]> prompts, GenerationConfig config) {
+    public List<Generation> generate(List<long[]> prompts, GenerationConfig config) {
+        return generate(prompts, config, (row, token) -> true);
+    }
+
+    /** As {@link #generate(List, GenerationConfig)}, telling {@code listener} of every token as it comes. */
+    public List<Generation> generate(List<long[]> prompts, GenerationConfig config, TokenListener listener) {
+        // Sampling needs no gradients; without this, a thread in grad mode (a notebook cell after
+        // training) records a graph through every step and the KV cache, growing without bound.
+        return Autograd.noGrad(() -> generateWithoutGradients(prompts, config, listener));
+    }
+
+    private List<Generation> generateWithoutGradients(List<long[]> prompts, GenerationConfig config, TokenListener listener) {
         int batch = prompts.size();
         int promptLen = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
         if (promptLen == 0) {
@@ -130,6 +146,10 @@ public final class Generator {
                     out.get(b).add((long) token);
                     if (!config.stopStrings().isEmpty() && stopStringIndex(out.get(b), config) >= 0) {
                         reasons[b] = "stop";
+                        continue;
+                    }
+                    if (!listener.onToken(b, token)) {
+                        reasons[b] = "cancelled";
                         continue;
                     }
                     anyActive = true;

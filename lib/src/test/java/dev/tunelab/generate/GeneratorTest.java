@@ -44,6 +44,28 @@ class GeneratorTest {
     }
 
     @Test
+    void listenerHearsEveryTokenInOrderAndCanCancelOneRow() {
+        try (LanguageModel lm = randomModel()) {
+            Generator g = new Generator(lm.model(), -1, 0, null);
+            List<long[]> prompts = List.of(new long[] {5, 9, 12}, new long[] {11, 3});
+            GenerationConfig cfg = GenerationConfig.greedy().maxNewTokens(10);
+            List<Generation> plain = g.generate(prompts, cfg);
+            List<List<Long>> heard = List.of(new java.util.ArrayList<>(), new java.util.ArrayList<>());
+            // row 1 is stopped after its fourth token (which it keeps); row 0 runs on as if alone
+            List<Generation> streamed = g.generate(prompts, cfg, (row, token) -> {
+                heard.get(row).add(token);
+                return !(row == 1 && heard.get(1).size() == 4);
+            });
+            assertArrayEquals(plain.get(0).tokens(), streamed.get(0).tokens());
+            assertArrayEquals(plain.get(0).tokens(), heard.get(0).stream().mapToLong(Long::longValue).toArray());
+            assertEquals("length", streamed.get(0).finishReason());
+            assertEquals("cancelled", streamed.get(1).finishReason());
+            assertArrayEquals(Arrays.copyOf(plain.get(1).tokens(), 4), streamed.get(1).tokens());
+            assertEquals(4, heard.get(1).size());
+        }
+    }
+
+    @Test
     void seededSamplingRepeatsAndTopK1IsGreedy() {
         try (LanguageModel lm = randomModel()) {
             Generator g = new Generator(lm.model(), -1, 0, null);
