@@ -10,9 +10,9 @@ import com.sun.jna.Native;
  * M_MMAP_THRESHOLD). After a few training steps every activation and dequantized weight comes from
  * the arenas, and the gaps between live blocks stay resident. A fixed threshold of 1 MiB makes every
  * larger block a mapping of its own, returned to the system when its tensor is freed. Measured with
- * glibc's environment variable set to the same value (MALLOC_MMAP_THRESHOLD_=1048576), the peak
- * resident memory of a QLoRA step at the Llama-3.2-1B shape fell from 5.51 to 4.02 GiB, and its
- * load peak from 1.68 to 1.51 GiB (BENCHMARKS.md, section Real sizes).
+ * glibc's environment variable set to the same value (MALLOC_MMAP_THRESHOLD_=1048576), a QLoRA step
+ * at the Llama-3.2-1B shape peaked at 4.02 GiB (load 1.51 GiB) against 5.51 (1.68) without; that
+ * run also had the quantized lookup's int32 index, since adopted (BENCHMARKS.md, Real sizes).
  *
  * <p>Applied once per process when the first model is made, on Linux with glibc only. It is left
  * alone when {@code MALLOC_MMAP_THRESHOLD_} is set in the environment (glibc then uses that value)
