@@ -222,9 +222,9 @@ class OpenAiServerTest {
 
     @Test
     void aClientThatLeavesMidStreamStopsItsGeneration() throws Exception {
-        // At temperature 1.5 with seed 21 (the first seed from 0 that does so) the model writes 480
+        // At temperature 1.5 with seed 6 (the first seed from 0 that does so) the model writes 480
         // tokens without an end token, so a generation that ends earlier was stopped by the disconnect.
-        long seed = 21;
+        long seed = 6;
         try (LanguageModel ref = Models.load(MODEL)) {
             assertEquals(480, ref.generate("Once", GenerationConfig.sample(1.5).seed(seed).maxNewTokens(480)).tokens().length);
         }
