@@ -2,10 +2,8 @@ package dev.tunelab.bench;
 
 import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -61,20 +59,9 @@ public final class GpuCheck {
 
     /** One RealSizeStep in a JVM of its own: LoRA on the stored base, 2 steps (the second timed), checkpointing on. */
     private static JsonNode child(Path dir, String storage, int seq) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx3g"));
         // the GPU build may have to fetch libtorch for CUDA once: pass DJL's offline switch only when it was given
-        if (System.getProperty("ai.djl.offline") != null) cmd.add("-Dai.djl.offline=" + System.getProperty("ai.djl.offline"));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RealSizeStep.class.getName(), dir.toString(), "lora",
-                storage, "on", "2", String.valueOf(seq)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String stdout = new String(p.getInputStream().readAllBytes());
-        int code = p.waitFor();
-        String last = stdout.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElse(null);
-        if (code != 0 || last == null) {
-            System.err.println(storage + " row failed with exit code " + code + ": " + stdout);
-            return null;
-        }
-        return new ObjectMapper().readTree(last);
+        String offline = System.getProperty("ai.djl.offline");
+        return RealSizeStep.inChildJvm(offline == null ? List.of() : List.of("-Dai.djl.offline=" + offline),
+                List.of(dir.toString(), "lora", storage, "on", "2", String.valueOf(seq)));
     }
 }

@@ -111,18 +111,8 @@ public final class RealSizeBench {
     }
 
     private static JsonNode child(Path dir, String[] row, int steps, int seq) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx3g", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
-                RealSizeStep.class.getName(), dir.toString(), row[1], row[2], row[3], String.valueOf(steps), String.valueOf(seq)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String stdout = new String(p.getInputStream().readAllBytes());
-        int code = p.waitFor();
-        String last = stdout.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElse(null);
-        if (code != 0 || last == null) {
-            System.err.println("row failed with exit code " + code + ": " + stdout);
-            return null;
-        }
-        return new ObjectMapper().readTree(last);
+        return RealSizeStep.inChildJvm(List.of("-Dai.djl.offline=true"),
+                List.of(dir.toString(), row[1], row[2], row[3], String.valueOf(steps), String.valueOf(seq)));
     }
 
     private static String torchStep(int seq) throws IOException, InterruptedException {

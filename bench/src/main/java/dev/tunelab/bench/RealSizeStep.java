@@ -89,6 +89,28 @@ public final class RealSizeStep {
         model.close();
     }
 
+    /**
+     * Runs one row in a JVM of its own (this class path, -Xmx3g plus {@code jvmOptions}) and returns
+     * the JSON line it printed, or null (with the reason on stderr) when it failed.
+     */
+    static com.fasterxml.jackson.databind.JsonNode inChildJvm(List<String> jvmOptions, List<String> args)
+            throws java.io.IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-Xmx3g"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RealSizeStep.class.getName()));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String stdout = new String(p.getInputStream().readAllBytes());
+        int code = p.waitFor();
+        String last = stdout.lines().filter(l -> l.startsWith("{")).reduce((x, y) -> y).orElse(null);
+        if (code != 0 || last == null) {
+            System.err.println("row " + String.join(" ", args) + " failed with exit code " + code + ": " + stdout);
+            return null;
+        }
+        return new ObjectMapper().readTree(last);
+    }
+
     /** VmHWM of /proc/self/status: the most resident memory this process has had. */
     static final class PeakMemory {
         static long highWaterBytes() throws java.io.IOException {
