@@ -24,7 +24,7 @@ public final class Generator {
     private final long padId;
     private final Function<long[], String> decoder;
     private Backend backend = Backend.AUTO;
-    private int threads = Runtime.getRuntime().availableProcessors();
+    private int threads = defaultThreads();
 
     /**
      * @param eosId the token that ends a sequence; -1 for none
@@ -54,7 +54,20 @@ public final class Generator {
         return this;
     }
 
-    /** Threads of the Java decoder (default: every core). The tokens do not depend on it. */
+    /**
+     * The Java decoder's threads when none are set: {@code OMP_NUM_THREADS} when it is set (the one
+     * knob for libtorch's threads and tunelab's, so two notebooks on two cores with one thread each
+     * do not compete), else every core.
+     */
+    static int defaultThreads() {
+        String omp = System.getenv("OMP_NUM_THREADS");
+        if (omp != null && omp.strip().matches("[1-9][0-9]*")) {
+            return Integer.parseInt(omp.strip());
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Threads of the Java decoder (default: {@link #defaultThreads()}). The tokens do not depend on it. */
     public Generator threads(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);

@@ -69,6 +69,8 @@ public final class TrainingLoop {
     private final LlamaModel model;
     private final PeftModel adapter;
     private final Map<String, Parameter> params = new LinkedHashMap<>();
+    /** Names of the parameters of a separate model (PPO's critic), clipped on their own. */
+    private final java.util.Set<String> separatelyClipped = new java.util.HashSet<>();
     private final Map<String, Object> recorded = new LinkedHashMap<>();
     private Supplier<Map<String, Double>> evaluation;
     private TrainerState trainerState;
@@ -98,6 +100,19 @@ public final class TrainingLoop {
     /** Parameters outside the model that train too (a value or score head), named {@code prefix + name}. */
     public TrainingLoop parameters(String prefix, Map<String, Parameter> extra) {
         extra.forEach((name, p) -> params.put(prefix + name, p));
+        return this;
+    }
+
+    /**
+     * Parameters of a second model trained beside the first by the same optimizer (PPO's critic),
+     * named {@code prefix + name}. Their gradient norm is clipped on its own, as actor and critic are
+     * in OpenRLHF and in TRL's PPOTrainer with its separate value model: in one global norm, a critic
+     * fitting large returns would scale the policy's update down to nothing. Logged as
+     * {@code critic_grad_norm}.
+     */
+    public TrainingLoop separateParameters(String prefix, Map<String, Parameter> extra) {
+        parameters(prefix, extra);
+        extra.keySet().forEach(name -> separatelyClipped.add(prefix + name));
         return this;
     }
 
@@ -389,7 +404,17 @@ public final class TrainingLoop {
             if (!Double.isFinite(value)) {
                 throw new NonFiniteLossException(step + 1, "loss", value);
             }
-            double gradNorm = Gradients.clipNorm(params, cfg.clipNorm());
+            double gradNorm;
+            if (separatelyClipped.isEmpty()) {
+                gradNorm = Gradients.clipNorm(params, cfg.clipNorm());
+            } else {
+                Map<String, Parameter> main = new LinkedHashMap<>(params), second = new LinkedHashMap<>();
+                separatelyClipped.forEach(name -> second.put(name, main.remove(name)));
+                gradNorm = Gradients.clipNorm(main, cfg.clipNorm());
+                double secondNorm = Gradients.clipNorm(second, cfg.clipNorm());
+                metrics.put("critic_grad_norm", secondNorm);
+                gradNorm = Double.isFinite(secondNorm) ? gradNorm : secondNorm;
+            }
             if (!Double.isFinite(gradNorm)) {
                 throw new NonFiniteLossException(step + 1, "gradient norm", gradNorm, Gradients.nonFiniteGradients(params));
             }

@@ -80,6 +80,39 @@ public class PpoTrainerTest {
         assertEquals(4, ((Number) train(1).history().get(0).get("ppo/updates")).intValue());
     }
 
+    /** The policy's adapters after one PPO step of {@code cfg}, as flat float arrays by name. */
+    static Map<String, float[]> adaptersAfterOneStep(PpoConfig cfg) {
+        try (LanguageModel lm = Models.load(modelDir())) {
+            PeftModel policy = Lora.apply(lm.model(), LoraConfig.builder().r(8).alpha(16).allLinear().seed(3).build());
+            PpoTrainer.fit(policy, lm.tokenizer(), PROMPTS, COUNT_THE, cfg).valueHead().close();
+            Map<String, float[]> weights = new java.util.TreeMap<>();
+            lm.model().trainableParameters().forEach((name, p) -> weights.put(name, p.data().toFloatArray()));
+            return weights;
+        }
+    }
+
+    @Test
+    void theCriticsLossDoesNotMoveThePolicy() {
+        // The critic is a separate model: its loss does not reach the adapters, and its gradient is clipped
+        // on its own. So the adapters after a step are the same whatever weight the value loss has; with a
+        // shared trunk or one global clipping norm, a value loss 10^6 times heavier would change them.
+        Map<String, float[]> light = adaptersAfterOneStep(config(1).valueCoef(1e-3));
+        Map<String, float[]> heavy = adaptersAfterOneStep(config(1).valueCoef(1e3));
+        Map<String, float[]> start;
+        try (LanguageModel lm = Models.load(modelDir())) {
+            Lora.apply(lm.model(), LoraConfig.builder().r(8).alpha(16).allLinear().seed(3).build());
+            start = new java.util.TreeMap<>();
+            lm.model().trainableParameters().forEach((name, p) -> start.put(name, p.data().toFloatArray()));
+        }
+        assertEquals(light.keySet(), heavy.keySet());
+        boolean moved = false;
+        for (String name : light.keySet()) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(light.get(name), heavy.get(name), name);
+            moved |= !java.util.Arrays.equals(light.get(name), start.get(name));
+        }
+        assertTrue(moved, "the PPO step should have moved the adapters");
+    }
+
     @Test
     void sameSeedGivesSameNumbers() {
         List<Map<String, Object>> a = train(2).history();
