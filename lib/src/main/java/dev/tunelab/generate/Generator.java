@@ -205,7 +205,7 @@ public final class Generator {
                 result[b] = finish(b, prompts, configs, out, reasons, eosTokens, listener);
             }
         }
-        return List.of(result);
+        return new ArrayList<>(Arrays.asList(result));
     }
 
     /** Row b's generation, once it has ended; its listener hears it. */

@@ -32,9 +32,11 @@ import java.util.function.Consumer;
  * model, an adapter, or an {@link AbTest}. Requests wait in an {@link InferenceQueue}, which runs
  * concurrent requests for one model in a batch; a bad request gets OpenAI's error JSON with a 4xx
  * status (429 when the queue is full), and a client that leaves mid-stream stops its own row of the
- * batch. A client of a non-streaming request that leaves is not noticed (Jetty sees a closed
- * connection only when it reads or writes, and nothing is read or written until the answer is
- * ready): its generation runs to its end, bounded by max_tokens, and the answer is dropped.
+ * batch. A client of a non-streaming request that leaves is not noticed: Jetty 11 sees a closed
+ * connection only when it reads or writes it, and nothing is read or written until the answer is
+ * ready (checked: for seconds after the client closed, the connection's end point still reports
+ * open and the request's input stream gives -1 as for a client still there). That generation runs
+ * to its end, bounded by max_tokens, and the answer is dropped.
  *
  * <pre>{@code
  * try (var server = OpenAiServer.builder(ServedModels.of(lm, "story")).port(8000).start()) { ... }
