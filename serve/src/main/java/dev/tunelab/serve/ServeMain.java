@@ -80,6 +80,12 @@ public final class ServeMain {
                 default -> fail("unknown option " + a);
             }
         }
+        if (maxBatch < 1) {
+            fail("--max-batch " + maxBatch + ": must be at least 1 (1 turns batching off)");
+        }
+        if (batchWaitMs < 0) {
+            fail("--batch-wait-ms " + batchWaitMs + ": must be at least 0");
+        }
         if (modelDir == null || !Files.isDirectory(modelDir)) {
             fail(modelDir == null ? "MODEL_DIR is missing" : "no model folder " + modelDir);
         }
