@@ -77,8 +77,9 @@ public final class OpenAiServer implements AutoCloseable {
                 }
             }
         }
+        List<Consumer<List<String>>> batchListeners = List.copyOf(b.batchListeners);
         this.queue = new InferenceQueue(models, chatTemplate, b.queueCapacity, b.maxBatch, b.batchWait.toNanos(),
-                ids -> b.batchListeners.forEach(l -> l.accept(ids)));
+                ids -> batchListeners.forEach(l -> l.accept(ids)));
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.startupWatcherEnabled = false;
