@@ -4,6 +4,7 @@ import dev.tunelab.model.Autograd;
 import dev.tunelab.model.LlamaModel;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
@@ -90,6 +91,13 @@ public final class Generator {
     @FunctionalInterface
     public interface TokenListener {
         boolean onToken(int row, long token);
+
+        /**
+         * Hears that a row has ended (end token, stop string, its max new tokens, or cancelled),
+         * as soon as it does: a server answers that row's request without waiting for the
+         * batch's longest row. The default does nothing.
+         */
+        default void onRowFinished(int row, Generation generation) {}
     }
 
     public List<Generation> generate(List<long[]> prompts, GenerationConfig config) {
@@ -100,19 +108,43 @@ public final class Generator {
     public List<Generation> generate(List<long[]> prompts, GenerationConfig config, TokenListener listener) {
         // Sampling needs no gradients; without this, a thread in grad mode (a notebook cell after
         // training) records a graph through every step and the KV cache, growing without bound.
-        return Autograd.noGrad(() -> generateWithoutGradients(prompts, config, listener));
+        List<GenerationConfig> configs = Collections.nCopies(prompts.size(), config);
+        return Autograd.noGrad(() -> generateWithoutGradients(prompts, configs, false, listener));
     }
 
-    private List<Generation> generateWithoutGradients(List<long[]> prompts, GenerationConfig config, TokenListener listener) {
+    /**
+     * Each row with its own settings: its own random stream seeded with its seed (so its draws are
+     * the ones it makes alone), temperature, top-k, top-p, max new tokens, stop strings and end-token
+     * rule. Row b's tokens are those of {@code generate(List.of(prompts.get(b)), configs.get(b))}; a
+     * server batches independent requests this way. (With {@link #generate(List, GenerationConfig)}
+     * the rows share one random stream, drawn row after row, so a batch's samples differ from each
+     * other even with one seed.) The batch runs until its last row ends; the configs must agree on
+     * {@code useCache}, and the longest prompt plus the largest max new tokens must fit the context.
+     */
+    public List<Generation> generateEach(List<long[]> prompts, List<GenerationConfig> configs, TokenListener listener) {
+        if (configs.size() != prompts.size()) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + configs.size() + " configs");
+        }
+        if (configs.stream().map(GenerationConfig::useCache).distinct().count() > 1) {
+            throw new IllegalArgumentException("the rows of one batch must agree on useCache");
+        }
+        return Autograd.noGrad(() -> generateWithoutGradients(prompts, List.copyOf(configs), true, listener));
+    }
+
+    /** @param ownRandomPerRow one seeded random stream per row ({@link #generateEach}), else one shared by the batch */
+    private List<Generation> generateWithoutGradients(List<long[]> prompts, List<GenerationConfig> configs, boolean ownRandomPerRow,
+            TokenListener listener) {
         int batch = prompts.size();
         int promptLen = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
         if (promptLen == 0) {
             throw new IllegalArgumentException("every prompt needs at least one token");
         }
-        int total = promptLen + config.maxNewTokens();
+        GenerationConfig config = configs.get(0); // what the rows share: the KV cache choice
+        int steps = configs.stream().mapToInt(GenerationConfig::maxNewTokens).max().orElse(0);
+        int total = promptLen + steps;
         int virtual = model.promptAdapter() == null ? 0 : model.promptAdapter().length(); // prompt/prefix tuning's positions come first
         if (total + virtual > model.config().maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("prompt (" + promptLen + ") + maxNewTokens (" + config.maxNewTokens()
+            throw new IllegalArgumentException("prompt (" + promptLen + ") + maxNewTokens (" + steps
                     + (virtual > 0 ? ") + virtual tokens (" + virtual : "")
                     + ") exceeds max_position_embeddings " + model.config().maxPositionEmbeddings());
         }
@@ -126,63 +158,98 @@ public final class Generator {
             System.arraycopy(p, 0, ids[b], offset, p.length);
             Arrays.fill(mask[b], offset, promptLen, 1);
         }
-        Sampler sampler = new Sampler(config);
+        Sampler shared = ownRandomPerRow ? null : new Sampler(config);
+        Sampler[] own = ownRandomPerRow ? configs.stream().map(Sampler::new).toArray(Sampler[]::new) : null;
         Workers workers = new Workers(threads);
         List<List<Long>> out = new ArrayList<>();
         String[] reasons = new String[batch];
         long[] eosTokens = new long[batch];
         Arrays.fill(eosTokens, -1);
+        Generation[] result = new Generation[batch];
         for (int b = 0; b < batch; b++) {
             out.add(new ArrayList<>());
+            if (configs.get(b).maxNewTokens() == 0) { // nothing to generate: ended before the first step
+                reasons[b] = "length";
+                result[b] = finish(b, prompts, configs, out, reasons, eosTokens, listener);
+            }
         }
 
         try (NextTokenLogits source = open(batch, total, config.useCache())) {
             int length = promptLen;
-            for (int step = 0; step < config.maxNewTokens(); step++) {
+            for (int step = 0; step < steps; step++) {
                 boolean[] finished = finished(reasons);
+                if (!contains(finished, false)) {
+                    break;
+                }
                 float[][] logits = source.next(ids, mask, length, finished);
-                int[] picked = sampler.next(logits, finished, workers);
-                boolean anyActive = false;
+                int[] picked = shared != null ? shared.next(logits, finished, workers) : pickEach(own, logits, finished);
                 for (int b = 0; b < batch; b++) {
                     if (reasons[b] != null) {
                         ids[b][length] = padId; // finished rows keep feeding padding, masked out
                         continue;
                     }
+                    GenerationConfig row = configs.get(b);
                     int token = picked[b];
                     ids[b][length] = token;
                     mask[b][length] = 1;
-                    if (config.stopAtEos() && eosIds.contains((long) token)) {
+                    if (row.stopAtEos() && eosIds.contains((long) token)) {
                         reasons[b] = "eos";
                         eosTokens[b] = token;
-                        continue;
+                    } else {
+                        out.get(b).add((long) token);
+                        if (!row.stopStrings().isEmpty() && stopStringIndex(out.get(b), row) >= 0) {
+                            reasons[b] = "stop";
+                        } else if (!listener.onToken(b, token)) {
+                            reasons[b] = "cancelled";
+                        } else if (step + 1 == row.maxNewTokens()) { // a row with fewer new tokens than the batch's most
+                            reasons[b] = "length";
+                        }
                     }
-                    out.get(b).add((long) token);
-                    if (!config.stopStrings().isEmpty() && stopStringIndex(out.get(b), config) >= 0) {
-                        reasons[b] = "stop";
-                        continue;
+                    if (reasons[b] != null) {
+                        result[b] = finish(b, prompts, configs, out, reasons, eosTokens, listener);
                     }
-                    if (!listener.onToken(b, token)) {
-                        reasons[b] = "cancelled";
-                        continue;
-                    }
-                    anyActive = true;
                 }
                 length++;
-                if (!anyActive) {
-                    break;
-                }
             }
         }
-        List<Generation> result = new ArrayList<>();
         for (int b = 0; b < batch; b++) {
-            long[] tokens = out.get(b).stream().mapToLong(Long::longValue).toArray();
-            String text = decoder == null ? null : decoder.apply(tokens);
-            if (text != null && "stop".equals(reasons[b])) {
-                text = text.substring(0, firstStop(text, config));
+            if (result[b] == null) {
+                reasons[b] = "length";
+                result[b] = finish(b, prompts, configs, out, reasons, eosTokens, listener);
             }
-            result.add(new Generation(prompts.get(b), tokens, text, reasons[b] == null ? "length" : reasons[b], eosTokens[b]));
         }
-        return result;
+        return new ArrayList<>(Arrays.asList(result));
+    }
+
+    /** Row b's generation, once it has ended; its listener hears it. */
+    private Generation finish(int b, List<long[]> prompts, List<GenerationConfig> configs, List<List<Long>> out, String[] reasons,
+            long[] eosTokens, TokenListener listener) {
+        long[] tokens = out.get(b).stream().mapToLong(Long::longValue).toArray();
+        String text = decoder == null ? null : decoder.apply(tokens);
+        if (text != null && "stop".equals(reasons[b])) {
+            text = text.substring(0, firstStop(text, configs.get(b)));
+        }
+        Generation g = new Generation(prompts.get(b), tokens, text, reasons[b], eosTokens[b]);
+        listener.onRowFinished(b, g);
+        return g;
+    }
+
+    /** Each unfinished row's token from its own sampler (-1 for finished rows). */
+    private static int[] pickEach(Sampler[] samplers, float[][] logits, boolean[] finished) {
+        int[] tokens = new int[logits.length];
+        for (int b = 0; b < logits.length; b++) {
+            tokens[b] = finished[b] ? -1 : samplers[b].next(logits[b]);
+        }
+        return tokens;
+    }
+
+    private static boolean contains(boolean[] values, boolean value) {
+        for (boolean v : values) {
+            if (v == value) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private int stopStringIndex(List<Long> tokens, GenerationConfig config) {

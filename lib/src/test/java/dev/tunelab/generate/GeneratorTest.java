@@ -65,6 +65,50 @@ class GeneratorTest {
         }
     }
 
+    /**
+     * generateEach: rows with different seeds, temperatures, top-p, max new tokens and stop strings in
+     * one batch each get exactly their solo tokens, and each row is reported finished at its own step.
+     */
+    @Test
+    void generateEachGivesEveryRowItsSoloRunAndReportsItWhenItEnds() {
+        try (LanguageModel lm = randomModel()) {
+            Generator g = new Generator(lm.model(), -1, 0, ids -> lm.tokenizer().decode(ids));
+            List<long[]> prompts = List.of(new long[] {5, 9, 12, 7, 30, 4, 8}, new long[] {11, 3}, new long[] {20, 21, 22, 23},
+                    new long[] {5, 9, 12});
+            GenerationConfig hot = GenerationConfig.sample(1.2).maxNewTokens(16);
+            String stop = lm.tokenizer().decode(g.generate(List.of(prompts.get(3)), hot.seed(4)).get(0).tokens()).substring(3, 5);
+            List<GenerationConfig> configs = List.of(hot.seed(1), GenerationConfig.greedy().maxNewTokens(5),
+                    hot.temperature(0.7).topP(0.9).seed(2).maxNewTokens(9), hot.seed(4).stopStrings(stop));
+            List<List<Long>> heard = List.of(new java.util.ArrayList<>(), new java.util.ArrayList<>(), new java.util.ArrayList<>(),
+                    new java.util.ArrayList<>());
+            int[] heardByRow0WhenFinished = new int[4];
+            List<Generation> together = g.generateEach(prompts, configs, new Generator.TokenListener() {
+                @Override
+                public boolean onToken(int row, long token) {
+                    heard.get(row).add(token);
+                    return true;
+                }
+
+                @Override
+                public void onRowFinished(int row, Generation generation) {
+                    heardByRow0WhenFinished[row] = heard.get(0).size();
+                }
+            });
+            for (int i = 0; i < prompts.size(); i++) {
+                Generation alone = g.generate(List.of(prompts.get(i)), configs.get(i)).get(0);
+                assertArrayEquals(alone.tokens(), together.get(i).tokens(), "row " + i);
+                assertEquals(alone.text(), together.get(i).text(), "row " + i);
+                assertEquals(alone.finishReason(), together.get(i).finishReason(), "row " + i);
+            }
+            assertEquals("length", together.get(1).finishReason());
+            assertEquals(5, together.get(1).tokens().length);
+            assertEquals("stop", together.get(3).finishReason());
+            // the 5-token row was reported after row 0's fifth token, not at the end of the batch
+            assertEquals(5, heardByRow0WhenFinished[1]);
+            assertEquals(16, heardByRow0WhenFinished[0]);
+        }
+    }
+
     @Test
     void seededSamplingRepeatsAndTopK1IsGreedy() {
         try (LanguageModel lm = randomModel()) {

@@ -23,10 +23,12 @@ import java.util.concurrent.TimeUnit;
  * A load test on loopback: starts the server in this JVM on a free port, then C clients each send
  * streaming completions one after another (R each, or until T seconds have passed), reading the
  * server-sent events as they come. Prints, per client count, the percentiles of time to first
- * token and of whole-request latency, and the tokens per second the server delivered in total.
+ * token and of whole-request latency, the tokens per second the server delivered in total, and
+ * the mean number of requests per batch ({@code --max-batch 1} turns batching off).
  *
  * <pre>
  * java ... dev.tunelab.serve.LoadTest MODEL_DIR [--clients 1,4,16] [--requests 4] [--max-tokens 64] [--seconds 120]
+ *     [--max-batch 8] [--batch-wait-ms 5]
  * </pre>
  */
 public final class LoadTest {
@@ -53,12 +55,16 @@ public final class LoadTest {
         int requests = 4;
         int maxTokens = 64;
         double seconds = 120;
+        int maxBatch = 8;
+        int batchWaitMs = 5;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--clients" -> clientCounts = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
                 case "--requests" -> requests = Integer.parseInt(args[++i]);
                 case "--max-tokens" -> maxTokens = Integer.parseInt(args[++i]);
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--max-batch" -> maxBatch = Integer.parseInt(args[++i]);
+                case "--batch-wait-ms" -> batchWaitMs = Integer.parseInt(args[++i]);
                 default -> {
                     if (args[i].startsWith("--") || model != null) {
                         throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -72,19 +78,27 @@ public final class LoadTest {
         }
         try (ServedModels models = ServedModels.load(model, Map.of())) {
             models.languageModel().generate("Once", GenerationConfig.greedy().maxNewTokens(2)); // JIT warm-up
-            try (OpenAiServer server = OpenAiServer.builder(models).port(0).start()) {
+            List<Integer> batchSizes = java.util.Collections.synchronizedList(new ArrayList<>());
+            try (OpenAiServer server = OpenAiServer.builder(models).port(0).maxBatch(maxBatch)
+                    .batchWait(Duration.ofMillis(batchWaitMs)).onBatch(ids -> batchSizes.add(ids.size())).start()) {
                 run(server.baseUrl(), models.baseName(), 1, 2, maxTokens, seconds); // warm the HTTP path too, not reported
-                System.out.println("| clients | requests | first token p50 / p90 / p99 ms | latency p50 / p90 / p99 ms | tokens/s |");
-                System.out.println("| --- | --- | --- | --- | --- |");
+                System.out.println("max batch " + maxBatch + ", batch wait " + batchWaitMs + " ms");
+                System.out.println("| clients | requests | first token p50 / p90 / p99 ms | latency p50 / p90 / p99 ms | tokens/s | mean batch |");
+                System.out.println("| --- | --- | --- | --- | --- | --- |");
                 for (int c : clientCounts) {
+                    batchSizes.clear();
                     Level level = run(server.baseUrl(), models.baseName(), c, requests, maxTokens, seconds);
+                    double meanBatch;
+                    synchronized (batchSizes) {
+                        meanBatch = batchSizes.stream().mapToInt(Integer::intValue).average().orElse(Double.NaN);
+                    }
                     // a request that wrote no text (an end token first) has no first token
                     double[] ft = level.samples().stream().mapToDouble(Sample::firstTokenMs).filter(v -> !Double.isNaN(v)).sorted().toArray();
                     double[] lat = level.samples().stream().mapToDouble(Sample::latencyMs).sorted().toArray();
-                    System.out.printf("| %d | %d | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %.0f |%n", c, lat.length,
+                    System.out.printf("| %d | %d | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %.0f | %.1f |%n", c, lat.length,
                             AbComparison.percentile(ft, 50), AbComparison.percentile(ft, 90), AbComparison.percentile(ft, 99),
                             AbComparison.percentile(lat, 50), AbComparison.percentile(lat, 90), AbComparison.percentile(lat, 99),
-                            level.tokensPerSecond());
+                            level.tokensPerSecond(), meanBatch);
                 }
             }
         }

@@ -15,6 +15,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,9 +29,14 @@ import java.util.function.Consumer;
  * /v1/models}, {@code POST /v1/completions} and {@code POST /v1/chat/completions} (the model's own
  * chat template), with {@code "stream": true} answered as server-sent events in OpenAI's form
  * ({@code data: {chunk}\n\n} ... {@code data: [DONE]\n\n}). The {@code model} field picks the base
- * model, an adapter, or an {@link AbTest}. Requests wait in an {@link InferenceQueue}; a bad
- * request gets OpenAI's error JSON with a 4xx status, and a client that leaves mid-stream stops
- * its generation.
+ * model, an adapter, or an {@link AbTest}. Requests wait in an {@link InferenceQueue}, which runs
+ * concurrent requests for one model in a batch; a bad request gets OpenAI's error JSON with a 4xx
+ * status (429 when the queue is full), and a client that leaves mid-stream stops its own row of the
+ * batch. A client of a non-streaming request that leaves is not noticed: Jetty 11 sees a closed
+ * connection only when it reads or writes it, and nothing is read or written until the answer is
+ * ready (checked: for seconds after the client closed, the connection's end point still reports
+ * open and the request's input stream gives -1 as for a client still there). That generation runs
+ * to its end, bounded by max_tokens, and the answer is dropped.
  *
  * <pre>{@code
  * try (var server = OpenAiServer.builder(ServedModels.of(lm, "story")).port(8000).start()) { ... }
@@ -71,7 +77,9 @@ public final class OpenAiServer implements AutoCloseable {
                 }
             }
         }
-        this.queue = new InferenceQueue(models, chatTemplate, b.queueCapacity);
+        List<Consumer<List<String>>> batchListeners = List.copyOf(b.batchListeners);
+        this.queue = new InferenceQueue(models, chatTemplate, b.queueCapacity, b.maxBatch, b.batchWait.toNanos(),
+                ids -> batchListeners.forEach(l -> l.accept(ids)));
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.startupWatcherEnabled = false;
@@ -106,7 +114,12 @@ public final class OpenAiServer implements AutoCloseable {
         return "http://127.0.0.1:" + port() + "/v1";
     }
 
-    /** Calls {@code listener} on the worker thread after every request ends (completed, cut short or cancelled). */
+    /** Requests waiting for the worker (not counting those running). */
+    int waiting() {
+        return queue.waiting();
+    }
+
+    /** Calls {@code listener} on the request's HTTP thread after every request ends (completed, cut short or cancelled). */
     public void onCompleted(Consumer<Completed> listener) {
         listeners.add(listener);
     }
@@ -398,8 +411,11 @@ public final class OpenAiServer implements AutoCloseable {
         private String host = "127.0.0.1";
         private int port = 8000;
         private int queueCapacity = 256;
+        private int maxBatch = 8;
+        private Duration batchWait = Duration.ofMillis(5);
         private AbTest abTest;
         private final List<Consumer<Completed>> listeners = new ArrayList<>();
+        private final List<Consumer<List<String>>> batchListeners = new ArrayList<>();
 
         private Builder(ServedModels models) {
             this.models = models;
@@ -411,7 +427,7 @@ public final class OpenAiServer implements AutoCloseable {
         /** The port (default 8000; 0 picks a free one, see {@link OpenAiServer#port()}). */
         public Builder port(int v) { port = v; return this; }
 
-        /** How many requests may wait behind the running one before the server answers 429 (default 256). */
+        /** How many requests may wait behind the running batch before the server answers 429 (default 256). */
         public Builder queueCapacity(int v) {
             if (v < 1) {
                 throw new IllegalArgumentException("queueCapacity must be >= 1, got " + v);
@@ -419,6 +435,36 @@ public final class OpenAiServer implements AutoCloseable {
             queueCapacity = v;
             return this;
         }
+
+        /**
+         * Most requests one generate call runs together (default 8; 1 turns batching off). Requests
+         * for the same model and endpoint share a call; each still gets the tokens it gets alone.
+         */
+        public Builder maxBatch(int v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("maxBatch must be >= 1, got " + v);
+            }
+            maxBatch = v;
+            return this;
+        }
+
+        /**
+         * How long the worker waits, after taking a request, for others to join its batch (default
+         * 5 ms; it stops waiting once the batch is full). Every request pays up to this much more latency.
+         */
+        public Builder batchWait(Duration v) {
+            if (v.isNegative()) {
+                throw new IllegalArgumentException("batchWait must be >= 0, got " + v);
+            }
+            batchWait = v;
+            return this;
+        }
+
+        /**
+         * Calls {@code listener} with the request ids of every batch, on the worker thread, just
+         * before the batch runs (the batch waits for it, so keep it short).
+         */
+        public Builder onBatch(Consumer<List<String>> listener) { batchListeners.add(listener); return this; }
 
         /** Serves an A/B test under its name, next to the models. */
         public Builder abTest(AbTest v) { abTest = v; return this; }

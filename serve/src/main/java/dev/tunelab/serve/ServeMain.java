@@ -9,7 +9,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code bin/serve MODEL_DIR [--adapter NAME=DIR ...] [--port N] [--host H] [--queue N]
- * [--ab NAME=MODEL:W,MODEL:W] [--seed S] [--runs DIR]}: serves a model folder and its LoRA
+ * [--max-batch N] [--batch-wait-ms MS] [--ab NAME=MODEL:W,MODEL:W] [--seed S] [--runs DIR]}: serves a model folder and its LoRA
  * adapters on an OpenAI-compatible API until stopped (Ctrl-C). With {@code --ab} (or {@code
  * --runs}) every response is logged to a run in the run store (default {@code runs/}).
  */
@@ -18,11 +18,14 @@ public final class ServeMain {
 
     static final String USAGE = """
             usage: bin/serve MODEL_DIR [--adapter NAME=DIR ...] [--port N] [--host H] [--queue N]
+                             [--max-batch N] [--batch-wait-ms MS]
                              [--ab NAME=MODEL:WEIGHT,MODEL:WEIGHT] [--seed S] [--runs DIR]
               MODEL_DIR          a Hugging Face model folder, served under its folder name
               --adapter NAME=DIR a PEFT LoRA adapter folder, served under NAME (repeatable)
               --port N           port (default 8000)          --host H   address (default 127.0.0.1)
               --queue N          requests that may wait before 429 (default 256)
+              --max-batch N      most concurrent requests run in one batch (default 8; 1: no batching)
+              --batch-wait-ms MS how long to wait for a batch to fill (default 5)
               --ab NAME=...      an A/B test: requests for NAME go to the arms by weight
               --seed S           the A/B router's seed (default 0)
               --runs DIR         log every response to a run under DIR (default runs/ when --ab is given)
@@ -33,6 +36,8 @@ public final class ServeMain {
         Map<String, Path> adapters = new LinkedHashMap<>();
         int port = 8000;
         int queue = 256;
+        int maxBatch = 8;
+        int batchWaitMs = 5;
         String host = "127.0.0.1";
         String ab = null;
         long seed = 0;
@@ -66,12 +71,20 @@ public final class ServeMain {
                 }
                 case "--port" -> port = parseInt(a, v);
                 case "--queue" -> queue = parseInt(a, v);
+                case "--max-batch" -> maxBatch = parseInt(a, v);
+                case "--batch-wait-ms" -> batchWaitMs = parseInt(a, v);
                 case "--host" -> host = v;
                 case "--ab" -> ab = v;
                 case "--seed" -> seed = Long.parseLong(v);
                 case "--runs" -> runs = Path.of(v);
                 default -> fail("unknown option " + a);
             }
+        }
+        if (maxBatch < 1) {
+            fail("--max-batch " + maxBatch + ": must be at least 1 (1 turns batching off)");
+        }
+        if (batchWaitMs < 0) {
+            fail("--batch-wait-ms " + batchWaitMs + ": must be at least 0");
         }
         if (modelDir == null || !Files.isDirectory(modelDir)) {
             fail(modelDir == null ? "MODEL_DIR is missing" : "no model folder " + modelDir);
@@ -90,7 +103,8 @@ public final class ServeMain {
             config.put("seed", seed);
             run = Run.builder(abTest != null ? "ab-" + abTest.name() : "serve").runsDir(runs).config(config).start();
         }
-        OpenAiServer.Builder b = OpenAiServer.builder(models).host(host).port(port).queueCapacity(queue).abTest(abTest);
+        OpenAiServer.Builder b = OpenAiServer.builder(models).host(host).port(port).queueCapacity(queue).abTest(abTest)
+                .maxBatch(maxBatch).batchWait(java.time.Duration.ofMillis(batchWaitMs));
         if (run != null) {
             b.onCompleted(new ResponseLog(run));
         }

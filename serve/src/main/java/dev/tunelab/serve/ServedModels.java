@@ -16,7 +16,7 @@ import java.util.Map;
  * The models one server answers for, by the name a request gives in {@code model}: the base model
  * under its name, and each LoRA adapter under the name it was given ({@code --adapter NAME=DIR}).
  * All share one base in memory; {@link #activate} switches the adapters before a request runs
- * (the server runs one request at a time, so the switch cannot race). Only LoRA adapters can be
+ * (the server runs one batch at a time, all its requests for one model, so the switch cannot race). Only LoRA adapters can be
  * switched off and on per request, so other adapter types are refused at start.
  */
 public final class ServedModels implements AutoCloseable {

@@ -79,13 +79,7 @@ class OpenAiServerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path adapter = tmp.resolve("adapter");
-        try (LanguageModel lm = Models.load(MODEL)) {
-            PeftModel peft = Lora.apply(lm.model(), LoraConfig.builder().r(4).alpha(8).targetModules("q_proj", "v_proj").build());
-            Random random = new Random(1);
-            Lora.layers(lm.model()).values().forEach(l -> randomize(l.loraB("default"), random));
-            peft.save(adapter);
-        }
+        Path adapter = writeAdapter(tmp.resolve("adapter"));
         GenerationConfig greedy = GenerationConfig.greedy().maxNewTokens(24);
         try (LanguageModel ref = Models.load(MODEL)) {
             baseText = ref.generate(PROMPT, greedy).text();
@@ -98,6 +92,17 @@ class OpenAiServerTest {
         baseName = served.baseName();
         server = OpenAiServer.builder(served).port(0).onCompleted(completed::add).start();
         client = OpenAIOkHttpClient.builder().baseUrl(server.baseUrl()).apiKey("unused").build();
+    }
+
+    /** A LoRA adapter for tinystories-base with random B (a fresh LoRA's B is zero and changes nothing), saved to {@code dir}. */
+    static Path writeAdapter(Path dir) throws Exception {
+        try (LanguageModel lm = Models.load(MODEL)) {
+            PeftModel peft = Lora.apply(lm.model(), LoraConfig.builder().r(4).alpha(8).targetModules("q_proj", "v_proj").build());
+            Random random = new Random(1);
+            Lora.layers(lm.model()).values().forEach(l -> randomize(l.loraB("default"), random));
+            peft.save(dir);
+        }
+        return dir;
     }
 
     static void randomize(dev.tunelab.model.Parameter p, Random random) {
