@@ -18,10 +18,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Writes a Llama model and its tokenizer as one GGUF file that llama.cpp (and Ollama, LM Studio,
- * ...) run: architecture {@code llama}, the metadata keys and tensor names llama.cpp's
- * {@code convert_hf_to_gguf.py} writes for a {@code LlamaForCausalLM}, and a byte-level BPE
- * tokenizer ({@link GgufVocab}).
+ * Writes a Llama, Mistral or Qwen2 model and its tokenizer as one GGUF file that llama.cpp (and
+ * Ollama, LM Studio, ...) run, with the metadata keys and tensor names llama.cpp's
+ * {@code convert_hf_to_gguf.py} writes for the Hugging Face class, and a byte-level BPE tokenizer
+ * ({@link GgufVocab}).
  *
  * <pre>{@code
  * Gguf.write(lm.model(), lm.tokenizer(), Path.of("model-q8_0.gguf"), GgufOptions.q8_0());
@@ -29,16 +29,22 @@ import java.util.TreeSet;
  * Gguf.write(peft.mergeAndUnload(), tokenizer, Path.of("tuned-f16.gguf"), GgufOptions.f16());
  * }</pre>
  *
+ * <p>Architectures, as the converter maps them: {@code LlamaForCausalLM} and
+ * {@code MistralForCausalLM} both become llama.cpp's {@code llama} (its {@code LlamaModel} class
+ * registers both), {@code Qwen2ForCausalLM} becomes {@code qwen2} (keys {@code qwen2.*}, and
+ * {@code blk.N.attn_q/k/v.bias}). Q and K rows are reordered for the {@code llama} architecture's
+ * rotary embedding ({@link RopeRowOrder}); {@code qwen2} rotates halves as transformers does
+ * (llama.cpp's NEOX rope), so its converter, {@code Qwen2Model}, writes them as they are.
+ *
  * <p>Tensor names: {@code token_embd}, {@code blk.N.attn_norm}, {@code blk.N.attn_q/k/v/output},
  * {@code blk.N.ffn_norm}, {@code blk.N.ffn_gate/up/down}, {@code output_norm}, {@code output}
- * (absent when the embedding is tied; llama.cpp then reuses {@code token_embd}). Q and K rows are
- * reordered for llama.cpp's rotary embedding ({@link RopeRowOrder}).
+ * (absent when the embedding is tied; llama.cpp then reuses {@code token_embd}).
  *
  * <p>Llama 3's rope scaling is written as llama.cpp's {@code rope_freqs.weight} factors.
- * Refused, with the field named: adapters or quantized layers still attached, biases, another
- * rope scaling, a model_type other than {@code llama} (Qwen2's biases and Mistral's sliding window
- * have no place in llama.cpp's {@code llama} architecture), tokenizers llama.cpp would split
- * differently ({@link GgufVocab}).
+ * Refused, with the field named: adapters or quantized layers still attached, biases outside
+ * Qwen2's q/k/v, another rope scaling (any for Qwen2), a sliding window shorter than the context
+ * (neither llama.cpp architecture has sliding-window attention, so the file would compute
+ * something else), tokenizers llama.cpp would split differently ({@link GgufVocab}).
  */
 public final class Gguf {
     private Gguf() {}
@@ -49,25 +55,31 @@ public final class Gguf {
         checkRepresentable(model);
         GgufVocab vocab = GgufVocab.of(tokenizer, c.vocabSize());
 
+        String arch = architecture(c);
+        boolean qwen2 = arch.equals("qwen2");
         GgufWriter w = new GgufWriter();
         // Metadata, in the order and with the types convert_hf_to_gguf.py uses (u32 sizes, f32 numbers).
-        w.putString("general.architecture", "llama");
+        w.putString("general.architecture", arch);
         w.putString("general.type", "model");
         w.putString("general.name", options.name() != null ? options.name()
                 : file.getFileName().toString().replaceFirst("\\.gguf$", ""));
-        w.putU32("llama.block_count", c.numHiddenLayers());
-        w.putU32("llama.context_length", c.maxPositionEmbeddings());
-        w.putU32("llama.embedding_length", c.hiddenSize());
-        w.putU32("llama.feed_forward_length", c.intermediateSize());
-        w.putU32("llama.attention.head_count", c.numAttentionHeads());
-        w.putU32("llama.attention.head_count_kv", c.numKeyValueHeads());
-        w.putF32("llama.rope.freq_base", c.ropeTheta());
-        w.putF32("llama.attention.layer_norm_rms_epsilon", c.rmsNormEps());
-        w.putU32("llama.attention.key_length", c.headDim());
-        w.putU32("llama.attention.value_length", c.headDim());
+        w.putU32(arch + ".block_count", c.numHiddenLayers());
+        w.putU32(arch + ".context_length", c.maxPositionEmbeddings());
+        w.putU32(arch + ".embedding_length", c.hiddenSize());
+        w.putU32(arch + ".feed_forward_length", c.intermediateSize());
+        w.putU32(arch + ".attention.head_count", c.numAttentionHeads());
+        w.putU32(arch + ".attention.head_count_kv", c.numKeyValueHeads());
+        w.putF32(arch + ".rope.freq_base", c.ropeTheta());
+        w.putF32(arch + ".attention.layer_norm_rms_epsilon", c.rmsNormEps());
+        w.putU32(arch + ".attention.key_length", c.headDim());
+        w.putU32(arch + ".attention.value_length", c.headDim());
         w.putU32("general.file_type", options.fileType());
-        w.putU32("llama.vocab_size", c.vocabSize());
-        w.putU32("llama.rope.dimension_count", c.headDim());
+        if (!qwen2) {
+            // Only the converter's LlamaModel adds these two; Qwen2Model leaves them to llama.cpp's
+            // defaults (the vocabulary's length, the head size), which are the same numbers.
+            w.putU32(arch + ".vocab_size", c.vocabSize());
+            w.putU32(arch + ".rope.dimension_count", c.headDim());
+        }
         w.putU32("general.quantization_version", 2); // GGML_QNT_VERSION
 
         w.putString("tokenizer.ggml.model", "gpt2");
@@ -101,9 +113,17 @@ public final class Gguf {
             String hf = "model.layers." + i + ".";
             String gg = "blk." + i + ".";
             addTensor(w, listed, gg + "attn_norm.weight", p.get(hf + "input_layernorm.weight"), null, options);
-            addTensor(w, listed, gg + "attn_q.weight", p.get(hf + "self_attn.q_proj.weight"), c.numAttentionHeads(), options);
-            addTensor(w, listed, gg + "attn_k.weight", p.get(hf + "self_attn.k_proj.weight"), c.numKeyValueHeads(), options);
+            // llama: Q/K rows reordered for llama.cpp's rope; qwen2 (NEOX rope) keeps transformers' order.
+            Integer qHeads = qwen2 ? null : c.numAttentionHeads();
+            Integer kHeads = qwen2 ? null : c.numKeyValueHeads();
+            addTensor(w, listed, gg + "attn_q.weight", p.get(hf + "self_attn.q_proj.weight"), qHeads, options);
+            addTensor(w, listed, gg + "attn_k.weight", p.get(hf + "self_attn.k_proj.weight"), kHeads, options);
             addTensor(w, listed, gg + "attn_v.weight", p.get(hf + "self_attn.v_proj.weight"), null, options);
+            if (qwen2) {
+                addTensor(w, listed, gg + "attn_q.bias", p.get(hf + "self_attn.q_proj.bias"), null, options);
+                addTensor(w, listed, gg + "attn_k.bias", p.get(hf + "self_attn.k_proj.bias"), null, options);
+                addTensor(w, listed, gg + "attn_v.bias", p.get(hf + "self_attn.v_proj.bias"), null, options);
+            }
             addTensor(w, listed, gg + "attn_output.weight", p.get(hf + "self_attn.o_proj.weight"), null, options);
             addTensor(w, listed, gg + "ffn_norm.weight", p.get(hf + "post_attention_layernorm.weight"), null, options);
             addTensor(w, listed, gg + "ffn_gate.weight", p.get(hf + "mlp.gate_proj.weight"), null, options);
@@ -119,7 +139,7 @@ public final class Gguf {
     }
 
     /**
-     * Adds one weight: vectors (the norms) as F32, matrices as {@code options.matrices()}, or F16
+     * Adds one weight: vectors (the norms, Qwen2's biases) as F32, matrices as {@code options.matrices()}, or F16
      * when Q8_0 blocks do not fit the row length (as convert_hf_to_gguf.py falls back).
      *
      * @param ropeHeads for q_proj/k_proj, the head count whose rows are reordered; else null
@@ -165,6 +185,11 @@ public final class Gguf {
         return factors;
     }
 
+    /** llama.cpp's architecture for a model_type: Mistral is {@code llama} (convert_hf_to_gguf.py's LlamaModel). */
+    static String architecture(LlamaConfig c) {
+        return c.modelType().equals("qwen2") ? "qwen2" : "llama";
+    }
+
     private static void putId(GgufWriter w, String key, long id) {
         if (id >= 0) {
             w.putU32(key, id);
@@ -182,18 +207,36 @@ public final class Gguf {
                     + odd.stream().limit(3).toList() + "); merge the adapter first (PeftModel.mergeAndUnload)");
         }
         List<String> refused = new ArrayList<>();
-        if (!c.modelType().equals("llama")) {
-            refused.add("model_type is '" + c.modelType() + "', expected 'llama' (" + switch (c.modelType()) {
-                case "qwen2" -> "Qwen2 has q/k/v biases and its own llama.cpp architecture 'qwen2'";
-                case "mistral" -> "llama.cpp's llama architecture has no sliding-window attention";
-                default -> "only the llama architecture is written";
-            } + ")");
-        }
-        if (c.attentionBias() || c.attentionOutputBias()) {
-            refused.add("attention_bias is true, expected false (biases are not written)");
+        String arch = architecture(c);
+        // Qwen2's q/k/v biases are checked by LlamaConfig (model_type 'qwen2' has exactly those);
+        // the llama architecture has none.
+        if (arch.equals("llama") && (c.attentionBias() || c.attentionOutputBias())) {
+            refused.add("attention_bias is true, expected false (llama.cpp's llama architecture has no biases)");
         }
         if (c.mlpBias()) {
             refused.add("mlp_bias is true, expected false (biases are not written)");
+        }
+        if (arch.equals("qwen2") && c.headDim() * c.numAttentionHeads() != c.hiddenSize()) {
+            // llama.cpp b4916 (de.kherud:llama 4.2.0) creates qwen2's attn_q as {n_embd, n_embd}.
+            refused.add("head_dim " + c.headDim() + " x num_attention_heads " + c.numAttentionHeads()
+                    + " is not hidden_size " + c.hiddenSize() + " (llama.cpp's qwen2 expects them equal)");
+        }
+        for (int layer = 0; layer < c.numHiddenLayers(); layer++) {
+            int window = c.attentionWindow(layer);
+            if (window > 0 && window < c.maxPositionEmbeddings()) {
+                // convert_hf_to_gguf.py writes no window for either class, and neither llama.cpp graph
+                // masks by one: past `window` tokens llama.cpp would attend where the model does not.
+                refused.add("sliding_window is " + window + " (layer " + layer + (arch.equals("qwen2")
+                        ? ", from max_window_layers " + c.maxWindowLayers() + " on, as use_sliding_window is true" : "")
+                        + "), shorter than max_position_embeddings " + c.maxPositionEmbeddings()
+                        + ": llama.cpp's " + arch + " architecture has no sliding-window attention; expected no window"
+                        + " (sliding_window null, as Mistral v0.2/v0.3 ship) or one at least the context");
+                break;
+            }
+        }
+        if (arch.equals("qwen2") && c.ropeScaling() != null) {
+            refused.add("rope_scaling.rope_type is '" + c.ropeScaling().type() + "', expected none for Qwen2"
+                    + " (llama.cpp's qwen2 reads no rope_freqs)");
         }
         if (c.ropeScaling() != null && !c.ropeScaling().type().equals("llama3")) {
             refused.add("rope_scaling.rope_type is '" + c.ropeScaling().type() + "', expected none or 'llama3'");

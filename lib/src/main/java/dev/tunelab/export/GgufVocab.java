@@ -23,9 +23,16 @@ import java.util.Map;
  * <p>Only what llama.cpp reproduces exactly is accepted: a BPE model, no normalizer, a
  * {@code ByteLevel} decoder, no byte fallback, no subword prefix or suffix, and one of three
  * pre-tokenizers llama.cpp knows by name (llama-vocab.cpp): GPT-2's ({@code ByteLevel} with its
- * regex: {@code "gpt-2"}), SmolLM's (single digits, then GPT-2's regex: {@code "smollm"}) and
+ * regex: {@code "gpt-2"}), SmolLM's (single digits, then GPT-2's regex: {@code "smollm"}),
  * Llama 3's (its regex in a {@code Split}, then {@code ByteLevel} without regex, with
- * {@code ignore_merges}: {@code "llama-bpe"}). Anything else is refused with the field named.
+ * {@code ignore_merges}: {@code "llama-bpe"}) and Qwen2's (the same form with single digits and
+ * without {@code ignore_merges}: {@code "qwen2"}). Anything else is refused with the field named.
+ *
+ * <p>One exception to "no normalizer": Qwen2's tokenizer.json has an NFC normalizer, which
+ * convert_hf_to_gguf.py drops and llama.cpp does not apply. Text already in NFC (what keyboards,
+ * the web and most data sets hold) gets the same ids; a decomposed "e" + U+0301 gets other ids in
+ * llama.cpp than in transformers. The export accepts it for the Qwen2 pre-tokenizer only, as the
+ * converter does for every Qwen2 model.
  */
 record GgufVocab(List<String> tokens, int[] types, List<String> merges, String pre) {
     static final int NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
@@ -50,7 +57,8 @@ record GgufVocab(List<String> tokens, int[] types, List<String> merges, String p
             refuse(file, "model.ignore_merges", String.valueOf(ignoreMerges), pre.equals("llama-bpe")
                     ? "true with Llama 3's pre-tokenizer" : "false (llama.cpp ignores merges only for Llama 3's pre-tokenizer)");
         }
-        if (!root.path("normalizer").isNull() && !root.path("normalizer").isMissingNode()) {
+        boolean qwenNfc = pre.equals("qwen2") && root.path("normalizer").path("type").asText("").equals("NFC");
+        if (!root.path("normalizer").isNull() && !root.path("normalizer").isMissingNode() && !qwenNfc) {
             refuse(file, "normalizer", root.path("normalizer").path("type").asText("?"), "none (llama.cpp's gpt2 tokenizer normalizes nothing)");
         }
         require(file, "decoder.type", root.path("decoder").path("type").asText("none"), "ByteLevel");
@@ -96,6 +104,13 @@ record GgufVocab(List<String> tokens, int[] types, List<String> merges, String p
     static final String LLAMA3_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}|"
             + " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+    /**
+     * Qwen2's pre-tokenizer regex as its tokenizer.json spells it: Llama 3's with single digits
+     * (llama.cpp's LLAMA_VOCAB_PRE_TYPE_QWEN2 adapts it).
+     */
+    static final String QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}|"
+            + " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
     /** The llama.cpp pre-tokenizer name for this pre_tokenizer, or a refusal naming it. */
     private static String preTokenizer(Path file, JsonNode p) {
         String type = p.path("type").asText("none");
@@ -116,19 +131,19 @@ record GgufVocab(List<String> tokens, int[] types, List<String> merges, String p
             }
             if (firstType.equals("Split")) {
                 String regex = first.path("pattern").path("Regex").asText("");
-                if (!regex.equals(LLAMA3_REGEX)) {
-                    refuse(file, "pre_tokenizer.pretokenizers[0].pattern", "'" + regex + "'", "Llama 3's regex");
+                if (!regex.equals(LLAMA3_REGEX) && !regex.equals(QWEN2_REGEX)) {
+                    refuse(file, "pre_tokenizer.pretokenizers[0].pattern", "'" + regex + "'", "Llama 3's or Qwen2's regex");
                 }
                 if (!first.path("behavior").asText("").equals("Isolated") || first.path("invert").asBoolean(false)) {
                     refuse(file, "pre_tokenizer.pretokenizers[0]", "behavior " + first.path("behavior").asText("?")
                             + ", invert " + first.path("invert").asBoolean(false), "behavior Isolated, invert false");
                 }
                 byteLevel(file, "pre_tokenizer.pretokenizers[1]", steps.get(1), false);
-                return "llama-bpe";
+                return regex.equals(QWEN2_REGEX) ? "qwen2" : "llama-bpe";
             }
         }
         refuse(file, "pre_tokenizer", describe(p), "ByteLevel (GPT-2), Sequence[Digits, ByteLevel] (SmolLM)"
-                + " or Sequence[Split(Llama 3 regex), ByteLevel] (Llama 3)");
+                + ", Sequence[Split(Llama 3 regex), ByteLevel] (Llama 3) or Sequence[Split(Qwen2 regex), ByteLevel] (Qwen2)");
         return null;
     }
 

@@ -174,8 +174,11 @@ class GgufExportTest {
     @Test
     void refusesConfigsTheLlamaArchitectureCannotHold(@TempDir Path tmp) throws IOException {
         try (Tokenizer tok = Tokenizer.load(MODEL)) {
-            assertRefused(tmp, tok, cfg -> cfg.put("model_type", "qwen2"), "model_type is 'qwen2'");
-            assertRefused(tmp, tok, cfg -> cfg.put("model_type", "mistral"), "sliding-window");
+            // A window shorter than the context: neither llama.cpp architecture masks by one.
+            assertRefused(tmp, tok, cfg -> cfg.put("model_type", "mistral").put("sliding_window", 256),
+                    "sliding_window is 256 (layer 0), shorter than max_position_embeddings 512");
+            assertRefused(tmp, tok, cfg -> cfg.put("model_type", "qwen2").put("use_sliding_window", true).put("sliding_window", 128)
+                    .put("max_window_layers", 0), "sliding_window is 128 (layer 0, from max_window_layers 0 on");
             assertRefused(tmp, tok, cfg -> cfg.put("attention_bias", true), "attention_bias");
             assertRefused(tmp, tok, cfg -> cfg.put("mlp_bias", true), "mlp_bias");
             assertRefused(tmp, tok, cfg -> cfg.put("vocab_size", 1000), "vocab_size is 1000");
@@ -187,6 +190,68 @@ class GgufExportTest {
             assertTrue(e.getMessage().contains("mergeAndUnload"), e.getMessage());
         }
         assertFalse(Files.exists(tmp.resolve("x.gguf")));
+    }
+
+    @Test
+    void qwen2IsWrittenAsLlamaCppsQwen2WithBiasesAndRowsAsTheyAre(@TempDir Path tmp) throws IOException {
+        LlamaConfig c = LlamaConfig.builder().modelType("qwen2").vocabSize(2048).hiddenSize(64).heads(4).kvHeads(2)
+                .intermediateSize(96).layers(2).ropeTheta(1_000_000).rmsNormEps(1e-6).build();
+        try (LlamaModel model = LlamaModel.create(c, 1); Tokenizer tok = Tokenizer.load(MODEL)) {
+            GgufFamiliesLlamaCppTest.randomizeBiases(model, 0.1, 2);
+            GgufTestReader r = new GgufTestReader(Gguf.write(model, tok, tmp.resolve("q.gguf"), GgufOptions.f32()).file());
+            Map<String, Object> m = r.metadata;
+            assertEquals("qwen2", m.get("general.architecture"));
+            assertEquals(2L, m.get("qwen2.block_count"));
+            assertEquals(64L, m.get("qwen2.embedding_length"));
+            assertEquals(96L, m.get("qwen2.feed_forward_length"));
+            assertEquals(4L, m.get("qwen2.attention.head_count"));
+            assertEquals(2L, m.get("qwen2.attention.head_count_kv"));
+            assertEquals(1_000_000f, m.get("qwen2.rope.freq_base"));
+            assertEquals(1e-6f, m.get("qwen2.attention.layer_norm_rms_epsilon"));
+            assertFalse(m.keySet().stream().anyMatch(k -> k.startsWith("llama.")), m.keySet().toString());
+            assertFalse(m.containsKey("qwen2.vocab_size"), "Qwen2Model of convert_hf_to_gguf.py writes no vocab_size");
+
+            List<String> layer0 = r.tensors.stream().map(GgufTestReader.TensorInfo::name).filter(n -> n.startsWith("blk.0.")).toList();
+            assertEquals(List.of("blk.0.attn_norm.weight", "blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight",
+                    "blk.0.attn_q.bias", "blk.0.attn_k.bias", "blk.0.attn_v.bias", "blk.0.attn_output.weight", "blk.0.ffn_norm.weight",
+                    "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight"), layer0);
+            assertArrayEquals(new long[] {32}, r.tensor("blk.1.attn_k.bias").ggmlDims());
+            // NEOX rope: Q and K rows stay in transformers' order, biases as they are.
+            for (String t : List.of("q_proj.weight", "k_proj.weight", "q_proj.bias", "k_proj.bias", "v_proj.bias")) {
+                String gg = "blk.1.attn_" + t.charAt(0) + "." + t.substring(t.indexOf('.') + 1);
+                assertArrayEquals(hf(model, "model.layers.1.self_attn." + t), f32(r, gg), gg);
+            }
+            assertTrue(Math.abs(f32(r, "blk.1.attn_q.bias")[0]) > 0, "random biases must be written, not zeros");
+        }
+    }
+
+    @Test
+    void mistralIsWrittenAsTheLlamaArchitectureWhenItsWindowCoversTheContext(@TempDir Path tmp) throws IOException {
+        // No window (Mistral v0.2/v0.3), or one at least max_position_embeddings long: every key is seen.
+        for (int window : new int[] {0, 512, 4096}) {
+            LlamaConfig c = LlamaConfig.builder().modelType("mistral").vocabSize(2048).hiddenSize(64).heads(4).kvHeads(2)
+                    .layers(1).maxPositions(512).slidingWindow(window).tieWordEmbeddings(false).build();
+            try (LlamaModel model = LlamaModel.create(c, 1); Tokenizer tok = Tokenizer.load(MODEL)) {
+                GgufTestReader r = new GgufTestReader(Gguf.write(model, tok, tmp.resolve("m" + window + ".gguf"), GgufOptions.f32()).file());
+                assertEquals("llama", r.metadata.get("general.architecture"));
+                assertEquals(512L, r.metadata.get("llama.context_length"));
+                assertFalse(r.metadata.keySet().stream().anyMatch(k -> k.contains("sliding")), r.metadata.keySet().toString());
+                float[] k = hf(model, "model.layers.0.self_attn.k_proj.weight");
+                float[] g = f32(r, "blk.0.attn_k.weight");
+                // llama's rope row order: GGUF row 2i of each 16-row head is HF row i, row 2i+1 is HF row i + 8.
+                assertEquals(k[8 * 64 + 5], g[64 + 5]);
+                assertEquals(k[(16 + 3) * 64], g[(16 + 6) * 64]);
+                assertArrayEquals(hf(model, "lm_head.weight"), f32(r, "output.weight"));
+            }
+        }
+        // Qwen2 with use_sliding_window, but max_window_layers covering every layer: no layer slides.
+        LlamaConfig q = LlamaConfig.builder().modelType("qwen2").vocabSize(2048).hiddenSize(64).heads(4).kvHeads(2)
+                .layers(2).maxPositions(512).slidingWindow(64, 2).build();
+        try (LlamaModel model = LlamaModel.create(q, 1); Tokenizer tok = Tokenizer.load(MODEL)) {
+            assertEquals(64, model.config().slidingWindow());
+            Path file = Gguf.write(model, tok, tmp.resolve("q.gguf"), GgufOptions.f16()).file();
+            assertEquals("qwen2", new GgufTestReader(file).metadata.get("general.architecture"));
+        }
     }
 
     @Test
