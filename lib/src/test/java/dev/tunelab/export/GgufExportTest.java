@@ -296,6 +296,33 @@ class GgufExportTest {
             ((ObjectNode) t.get("model")).put("ignore_merges", true);
         }));
         assertEquals("gpt-2", preName(tmp, t -> { }));
+        // Qwen2's tokenizer.json: its regex (single digits), no ignore_merges, an NFC normalizer.
+        assertEquals("qwen2", preName(tmp, t -> t.setAll(qwen2Tokenizer())));
+    }
+
+    @Test
+    void acceptsNfcOnlyWithQwen2sPreTokenizerAndLlama3sRegexOnlyWithIgnoreMerges(@TempDir Path tmp) throws IOException {
+        assertTokenizerRefused(tmp, t -> {
+            t.setAll(qwen2Tokenizer());
+            ((ObjectNode) t.get("model")).put("ignore_merges", true);
+        }, "model.ignore_merges is true");
+        assertTokenizerRefused(tmp, t -> {
+            t.setAll(qwen2Tokenizer());
+            t.putObject("normalizer").put("type", "NFKC");
+        }, "normalizer is NFKC");
+        assertTokenizerRefused(tmp, t -> {
+            t.set("pre_tokenizer", llama3PreTokenizer(GgufVocab.LLAMA3_REGEX));
+            ((ObjectNode) t.get("model")).put("ignore_merges", true);
+            t.putObject("normalizer").put("type", "NFC");
+        }, "normalizer is NFC");
+    }
+
+    /** The parts of Qwen2's tokenizer.json that differ from the shipped one: pre_tokenizer, normalizer. */
+    static ObjectNode qwen2Tokenizer() {
+        ObjectNode t = JSON.createObjectNode();
+        t.set("pre_tokenizer", llama3PreTokenizer(GgufVocab.QWEN2_REGEX));
+        t.putObject("normalizer").put("type", "NFC");
+        return t;
     }
 
     /** SmolLM2's pre_tokenizer as its tokenizer.json writes it. */
