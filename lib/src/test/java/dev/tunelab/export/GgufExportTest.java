@@ -32,8 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the GGUF file of the shipped model holds, read back with an independent reader: the keys
- * and tensor names llama.cpp's convert_hf_to_gguf.py writes for a LlamaForCausalLM, the tokenizer,
- * the weights (Q and K rows reordered for llama.cpp's rope), and refusals of what the file cannot hold.
+ * and tensor names llama.cpp's convert_hf_to_gguf.py writes for a LlamaForCausalLM (and for
+ * Qwen2ForCausalLM and MistralForCausalLM), the tokenizer, the weights (Q and K rows reordered for
+ * llama.cpp's llama rope, kept for qwen2), and refusals of what the file cannot hold.
  */
 class GgufExportTest {
     static final Path MODEL = Path.of("..", "datasets", "models", "tinystories-base");
