@@ -139,8 +139,9 @@ public final class Gguf {
     }
 
     /**
-     * Adds one weight: vectors (the norms, Qwen2's biases) as F32, matrices as {@code options.matrices()}, or F16
-     * when Q8_0 blocks do not fit the row length (as convert_hf_to_gguf.py falls back).
+     * Adds one weight: vectors (the norms, Qwen2's biases) as F32, matrices as
+     * {@code options.matrices()}, or F16 when Q8_0 blocks do not fit the row length (as
+     * convert_hf_to_gguf.py falls back).
      *
      * @param ropeHeads for q_proj/k_proj, the head count whose rows are reordered; else null
      */

@@ -21,7 +21,7 @@ import java.util.Map;
  * lacks below the model's vocab_size (named {@code [PAD<id>]}).
  *
  * <p>Only what llama.cpp reproduces exactly is accepted: a BPE model, no normalizer, a
- * {@code ByteLevel} decoder, no byte fallback, no subword prefix or suffix, and one of three
+ * {@code ByteLevel} decoder, no byte fallback, no subword prefix or suffix, and one of four
  * pre-tokenizers llama.cpp knows by name (llama-vocab.cpp): GPT-2's ({@code ByteLevel} with its
  * regex: {@code "gpt-2"}), SmolLM's (single digits, then GPT-2's regex: {@code "smollm"}),
  * Llama 3's (its regex in a {@code Split}, then {@code ByteLevel} without regex, with
