@@ -180,9 +180,19 @@ class GgufExportTest {
                     "sliding_window is 256 (layer 0), shorter than max_position_embeddings 512");
             assertRefused(tmp, tok, cfg -> cfg.put("model_type", "qwen2").put("use_sliding_window", true).put("sliding_window", 128)
                     .put("max_window_layers", 0), "sliding_window is 128 (layer 0, from max_window_layers 0 on");
+            // b4916 builds qwen2's attn_q as {n_embd, n_embd}; llama takes key_length.
+            assertRefused(tmp, tok, cfg -> cfg.put("model_type", "qwen2").put("head_dim", 16),
+                    "head_dim 16 x num_attention_heads 6 is not hidden_size 192");
             assertRefused(tmp, tok, cfg -> cfg.put("attention_bias", true), "attention_bias");
             assertRefused(tmp, tok, cfg -> cfg.put("mlp_bias", true), "mlp_bias");
             assertRefused(tmp, tok, cfg -> cfg.put("vocab_size", 1000), "vocab_size is 1000");
+        }
+        LlamaConfig qwenLlama3 = LlamaConfig.builder().modelType("qwen2").vocabSize(2048).hiddenSize(64).heads(2).kvHeads(1)
+                .layers(1).ropeScaling(new LlamaConfig.RopeScaling("llama3", 8, 1, 4, 64)).build();
+        try (LlamaModel model = LlamaModel.create(qwenLlama3, 1); Tokenizer tok = Tokenizer.load(MODEL)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Gguf.write(model, tok, tmp.resolve("x.gguf"), GgufOptions.f16()));
+            assertTrue(e.getMessage().contains("rope_scaling.rope_type is 'llama3', expected none for Qwen2"), e.getMessage());
         }
         try (LlamaModel model = LlamaModel.load(MODEL); Tokenizer tok = Tokenizer.load(MODEL)) {
             Lora.apply(model, LoraConfig.builder().r(2).alpha(4).targetModules("q_proj").build());
