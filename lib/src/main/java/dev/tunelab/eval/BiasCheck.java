@@ -5,6 +5,7 @@ import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import dev.tunelab.generate.GenerationConfig;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import tech.tablesaw.api.DoubleColumn;
@@ -128,8 +129,8 @@ public final class BiasCheck {
         }
 
         private static Measure measure(String name, double[] female, double[] male, int resamples, long seed) {
-            return new Measure(name, java.util.Arrays.stream(female).average().orElseThrow(),
-                    java.util.Arrays.stream(male).average().orElseThrow(),
+            return new Measure(name, Arrays.stream(female).average().orElseThrow(),
+                    Arrays.stream(male).average().orElseThrow(),
                     PairedBootstrap.meanGap(female, male, resamples, WinRate.DEFAULT_CONFIDENCE, seed));
         }
 

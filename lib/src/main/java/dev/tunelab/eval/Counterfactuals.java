@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -58,7 +60,7 @@ public final class Counterfactuals {
     public Counterfactuals(Map<String, String> femaleToMale) {
         Map<String, String> swaps = new HashMap<>();
         Map<String, Integer> sides = new HashMap<>();
-        Set<String> names = new java.util.HashSet<>();
+        Set<String> names = new HashSet<>();
         femaleToMale.forEach((f, m) -> {
             for (String w : List.of(f, m)) {
                 if (Character.isUpperCase(w.charAt(0))) {
@@ -108,7 +110,7 @@ public final class Counterfactuals {
     }
 
     private static Map<String, String> parse(List<String> lines, String source) {
-        Map<String, String> pairs = new java.util.LinkedHashMap<>();
+        Map<String, String> pairs = new LinkedHashMap<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#")) {

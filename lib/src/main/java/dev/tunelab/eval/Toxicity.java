@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -65,7 +66,7 @@ public final class Toxicity {
         this.terms = List.copyOf(unique);
         // Longest terms first, so "beat you up" wins over "beat you" at the same place.
         List<String> alternatives = this.terms.stream().sorted(Comparator.comparingInt(String::length).reversed())
-                .map(t -> String.join("\\s+", java.util.Arrays.stream(t.split(" ")).map(Pattern::quote).toList()))
+                .map(t -> String.join("\\s+", Arrays.stream(t.split(" ")).map(Pattern::quote).toList()))
                 .toList();
         this.pattern = Pattern.compile("(?<![\\p{L}\\p{N}'’])(?:" + String.join("|", alternatives) + ")(?![\\p{L}\\p{N}]|['’][\\p{L}])",
                 Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
