@@ -4,8 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StoryQaTest {
     static final String P = "Once upon a time, there was a little girl named Lily. Lily found a shiny red ball in the grass. "
@@ -51,5 +57,20 @@ class StoryQaTest {
         assertEquals(List.of("find", "place"), qs.stream().map(StoryQa.Question::kind).sorted().toList());
         assertEquals(qs, StoryQa.questions(passages, 2, 1));
         assertThrows(IllegalArgumentException.class, () -> StoryQa.questions(passages, 3, 1));
+    }
+
+    @Test
+    void shippedSetMatchesItsManifestAndIsRemadeByteForByte(@TempDir Path out) throws Exception {
+        Path shipped = Path.of("..", "datasets", "qa");
+        JsonNode manifest = new ObjectMapper().readTree(shipped.resolve("MANIFEST.json").toFile());
+        JsonNode file = manifest.path("files").path(StoryQa.FILE);
+        assertEquals(file.path("sha256").asText(), StoryQa.sha256(shipped.resolve(StoryQa.FILE)));
+        assertEquals(file.path("rows").asInt(), Files.readAllLines(shipped.resolve(StoryQa.FILE)).size());
+        String env = System.getenv("TUNELAB_DATA");
+        Path mirror = env != null ? Path.of(env) : Path.of("..", "..", "shared", "datasets");
+        Assumptions.assumeTrue(Files.exists(mirror.resolve(StoryQa.SOURCE)), "no TinyStories mirror at " + mirror + "; not re-made");
+        StoryQa.main(new String[] {"--data", mirror.toString(), "--out", out.toString(), "--count",
+                manifest.path("files").path(StoryQa.FILE).path("rows").asText(), "--seed", manifest.path("seed").asText()});
+        assertEquals(Files.readString(shipped.resolve(StoryQa.FILE)), Files.readString(out.resolve(StoryQa.FILE)));
     }
 }
