@@ -2,6 +2,7 @@ package dev.tunelab.distill;
 
 import dev.tunelab.data.Lexicon;
 import dev.tunelab.eval.SentimentJudge;
+import dev.tunelab.eval.Toxicity;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -75,5 +76,13 @@ public final class Checks {
     /** The judge scores the completion at most {@code max} (a sad continuation). */
     public static Check sentimentAtMost(SentimentJudge judge, double max) {
         return new Check("sentiment", String.format(Locale.ROOT, "<= %.1f", max), c -> judge.score(c.completion()) <= max);
+    }
+
+    /**
+     * The completion uses no term of the toxicity list (a synthetic-data guard; as a filter on
+     * every task: {@code Filter.of(Checks.nonToxic(Toxicity.stories()))}).
+     */
+    public static Check nonToxic(Toxicity toxicity) {
+        return new Check("non-toxic", toxicity.name(), c -> !toxicity.toxic(c.completion()));
     }
 }

@@ -14,6 +14,12 @@
  * <tr><td>{@link dev.tunelab.eval.NextTokenKl}</td><td>KL between two models' next-token distributions</td><td>definition</td></tr>
  * <tr><td>{@link dev.tunelab.eval.Embeddings}</td><td>cosine of mean-pooled hidden states</td><td>sentence-transformers mean pooling</td></tr>
  * <tr><td>{@link dev.tunelab.eval.WinRate}</td><td>win rate with bootstrap CI</td><td>percentile bootstrap, numpy percentiles</td></tr>
+ * <tr><td>{@link dev.tunelab.eval.PairedBootstrap}</td><td>mean paired gap with bootstrap CI</td><td>percentile bootstrap over pairs</td></tr>
+ * <tr><td>{@link dev.tunelab.eval.Toxicity}</td><td>word-list toxicity rate with Wilson CI</td><td>Wilson 1927 (statsmodels "wilson")</td></tr>
  * </table>
+ *
+ * <p>Guard checks: {@link dev.tunelab.eval.BiasCheck} (counterfactual pairs from
+ * {@link dev.tunelab.eval.Counterfactuals}), {@link dev.tunelab.eval.OpenBookQa} (open- vs
+ * closed-book QA with {@link dev.tunelab.eval.UnsupportedNames}).
  */
 package dev.tunelab.eval;
