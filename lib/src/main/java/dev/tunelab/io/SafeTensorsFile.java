@@ -204,18 +204,37 @@ public final class SafeTensorsFile implements AutoCloseable {
         return new Shape(s);
     }
 
+    /** Bytes of a tensor mapped at once while it is converted: mapped pages count as resident until unmapped. */
+    static final int MAP_BYTES = 16 << 20;
+
     /** Values [first, first + count) of a tensor, flattened, converted to {@code target}. */
     private NDArray rows(NDManager manager, SafeTensorsInfo i, DataType target, long first, long count) throws IOException {
         int srcSize = i.dtype().size();
-        ByteBuffer in = map(i, first * srcSize, count * srcSize);
-        ByteBuffer out = ByteBuffer.allocateDirect(Math.toIntExact(count * target.getNumOfBytes())).order(ByteOrder.nativeOrder());
-        convert(in, i.dtype(), out, target, (int) count);
-        out.rewind();
-        // Never hand DJL the mapping itself: PyTorch could write into a read-only mapping and crash
-        // the JVM. The converted values go to PyTorch's own memory and both buffers are freed now,
-        // not whenever the garbage collector gets to them.
+        int outSize = target.getNumOfBytes();
         Shape shape = first == 0 && count == i.elementCount() ? i.djlShape() : new Shape(count);
-        NativeArrays.free(in); // unmap: read pages would count as resident memory until a collection
+        // Never hand DJL the mapping itself: PyTorch could write into a read-only mapping and crash
+        // the JVM. On the CPU the values are converted straight into the array's own memory, the
+        // file mapped and unmapped a piece at a time, so loading a tensor costs its array and one
+        // piece of the file, not the whole file region and a second copy besides.
+        if (count == 0) {
+            return manager.create(shape, target);
+        }
+        boolean cpu = manager.getDevice().equals(ai.djl.Device.cpu());
+        NDArray array = cpu ? NativeArrays.allocate(manager, shape, target) : null;
+        ByteBuffer out = cpu ? NativeArrays.memoryOf(array)
+                : ByteBuffer.allocateDirect(Math.toIntExact(count * outSize)).order(ByteOrder.nativeOrder());
+        long perPiece = MAP_BYTES / srcSize;
+        for (long done = 0; done < count; done += perPiece) {
+            int n = (int) Math.min(perPiece, count - done);
+            ByteBuffer in = map(i, (first + done) * srcSize, (long) n * srcSize);
+            ByteBuffer piece = out.slice(Math.toIntExact(done * outSize), n * outSize).order(out.order());
+            convert(in, i.dtype(), piece, target, n);
+            NativeArrays.free(in); // unmap: read pages would count as resident memory until a collection
+        }
+        if (cpu) {
+            return array;
+        }
+        out.rewind();
         return NativeArrays.copyOf(manager, out, shape, target);
     }
 
