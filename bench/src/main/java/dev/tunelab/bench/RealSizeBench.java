@@ -17,7 +17,9 @@ import java.util.Locale;
  * Prints a Markdown table, the fp32 matmul peak, and PyTorch eager's full fine-tuning step on the
  * smallest shape; with --out it also writes the rows as JSON lines.
  *
- * <p>Usage: RealSizeBench --cache DIR [--shapes a,b (in this order)] [--seq 512] [--steps 3] [--out FILE] [--no-torch]
+ * <p>Usage: RealSizeBench --cache DIR [--shapes a,b (in this order)] [--rows lora-nf4,full-fp32-off] [--load-only]
+ * [--seq 512] [--steps 3] [--out FILE] [--no-torch]. {@code --rows} keeps the rows whose "mode-storage-checkpointing"
+ * starts with one of the given prefixes; {@code --load-only} only loads each row's model (load time and peaks).
  */
 public final class RealSizeBench {
     /** shape, mode, storage, checkpointing: the rows, in order. */
@@ -39,6 +41,8 @@ public final class RealSizeBench {
         int steps = 3;
         Path out = null;
         boolean torch = true;
+        List<String> rows = null;
+        boolean loadOnly = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cache" -> cache = Path.of(args[++i]);
@@ -47,6 +51,8 @@ public final class RealSizeBench {
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 case "--no-torch" -> torch = false;
+                case "--rows" -> rows = List.of(args[++i].split(","));
+                case "--load-only" -> loadOnly = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -55,8 +61,10 @@ public final class RealSizeBench {
         }
         Path shapesDir = Path.of("datasets", "configs");
         ai.djl.engine.Engine.getInstance(); // loads libtorch before the first native call
-        MatmulPeak peak = MatmulPeak.measure(2048, 10);
-        System.err.printf(Locale.ROOT, "fp32 matmul peak: %.1f GFLOP/s%n", peak.flopsPerSecond() / 1e9);
+        MatmulPeak peak = loadOnly ? null : MatmulPeak.measure(2048, 10);
+        if (peak != null) {
+            System.err.printf(Locale.ROOT, "fp32 matmul peak: %.1f GFLOP/s%n", peak.flopsPerSecond() / 1e9);
+        }
         ObjectMapper json = new ObjectMapper();
         List<String> lines = new ArrayList<>();
         StringBuilder table = new StringBuilder();
@@ -65,7 +73,8 @@ public final class RealSizeBench {
         List<String[]> plan = new ArrayList<>();
         for (String shape : shapes != null ? shapes : List.of(PLAN).stream().map(r -> r[0]).distinct().toList()) {
             for (String[] row : PLAN) {
-                if (row[0].equals(shape)) {
+                String key = row[1] + "-" + row[2] + "-" + row[3];
+                if (row[0].equals(shape) && (rows == null || rows.stream().anyMatch(key::startsWith))) {
                     plan.add(row);
                 }
             }
@@ -74,7 +83,7 @@ public final class RealSizeBench {
             Path config = shapesDir.resolve(row[0] + ".json");
             Path dir = RandomCheckpoint.ensure(config, cache.resolve(row[0]), 1);
             System.err.println("row: " + String.join(" ", row));
-            int rowSteps = row[0].equals("llama-2-7b") ? 2 : steps;
+            int rowSteps = loadOnly ? 0 : row[0].equals("llama-2-7b") ? 2 : steps;
             JsonNode r = child(dir, row, rowSteps, seq);
             if (r == null) {
                 table.append("| ").append(row[0]).append(" | | ").append(row[1]).append(" | ").append(row[2]).append(" | ")
@@ -85,6 +94,11 @@ public final class RealSizeBench {
                     .put("checkpointing", row[3].equals("on"));
             labelled.setAll((com.fasterxml.jackson.databind.node.ObjectNode) r);
             lines.add(labelled.toString());
+            if (loadOnly) {
+                table.append(String.format(Locale.ROOT, "| %s | | %s | %s | %s | %.1f | %s | (load only) | | | | |%n",
+                        row[0], row[1], row[2], row[3], r.get("load_s").asDouble(), gib(r.get("load_peak_rss").asLong())));
+                continue;
+            }
             LlamaConfig c = LlamaConfig.load(config);
             // FLOPs per token: forward 2N; backward 4N for full fine-tuning, 2N (input gradients only) for a frozen
             // base; a checkpointed layer runs forward twice (Kaplan et al. 2020; PaLM appendix B for the attention term)
@@ -100,8 +114,10 @@ public final class RealSizeBench {
                     r.get("tokens_per_s").asDouble(), rate / 1e9, 100 * rate / peak.flopsPerSecond()));
         }
         System.out.println(table);
-        System.out.printf(Locale.ROOT, "fp32 matmul peak (DJL, 2048 x 2048, best of 10): %.1f GFLOP/s%n", peak.flopsPerSecond() / 1e9);
-        if (torch && (shapes == null || shapes.contains("smollm2-135m"))) {
+        if (peak != null) {
+            System.out.printf(Locale.ROOT, "fp32 matmul peak (DJL, 2048 x 2048, best of 10): %.1f GFLOP/s%n", peak.flopsPerSecond() / 1e9);
+        }
+        if (torch && !loadOnly && (shapes == null || shapes.contains("smollm2-135m"))) {
             System.out.println("PyTorch eager, full fine-tuning step at the smollm2-135m shape (batch 1 x " + seq + "): "
                     + torchStep(seq));
         }

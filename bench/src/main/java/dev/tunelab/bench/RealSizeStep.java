@@ -26,7 +26,7 @@ import java.util.Set;
  * r=16 to every linear layer, runs {@code steps} training steps of batch 1 x {@code seq} on random
  * tokens through {@code Trainer.fit}, and prints one JSON line.
  *
- * <p>Usage: RealSizeStep DIR full|lora fp32|fp16|nf4 on|off STEPS SEQ
+ * <p>Usage: RealSizeStep DIR full|lora fp32|fp16|nf4 on|off STEPS SEQ (STEPS 0: load only)
  */
 public final class RealSizeStep {
     public static void main(String[] args) throws Exception {
@@ -52,6 +52,13 @@ public final class RealSizeStep {
         row.put("load_s", (System.nanoTime() - t0) / 1e9);
         row.put("load_peak_rss", PeakMemory.highWaterBytes());
         row.put("loaded_rss", ProcessMemory.residentBytes());
+        row.put("native_heap", dev.tunelab.io.NativeHeap.fixMmapThreshold()); // already fixed by the load: what it did
+        if (steps == 0) { // load only
+            row.put("parameters", model.config().parameterCount());
+            System.out.println(new ObjectMapper().writeValueAsString(row));
+            model.close();
+            return;
+        }
         PeftModel peft = lora ? Lora.apply(model, LoraConfig.builder().r(16).alpha(32).targetModules(LoraConfig.ALL_LINEAR).build()) : null;
         long trainable = model.trainableParameterCount();
         row.put("trainable", trainable);

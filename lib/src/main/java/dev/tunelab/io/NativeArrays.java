@@ -49,6 +49,39 @@ public final class NativeArrays {
     }
 
     /**
+     * A new array in PyTorch's CPU memory with unset values, and a buffer over that memory to fill
+     * it: with {@link #memoryOf}, values are written once, straight to where the array keeps them
+     * (no Java-side copy to free, no second copy while PyTorch clones it).
+     */
+    public static NDArray allocate(NDManager manager, Shape shape, DataType type) {
+        if (!manager.getDevice().equals(ai.djl.Device.cpu())) {
+            throw new IllegalArgumentException("arrays are filled in place on the CPU only, not on " + manager.getDevice());
+        }
+        return manager.create(shape, type);
+    }
+
+    /**
+     * The memory of a contiguous CPU array (as {@link #allocate} makes) as a direct buffer in native
+     * byte order: writing to it writes the array. Valid only while the array is open; never keep it
+     * longer. (Of a non-contiguous array, DJL gives the memory of a contiguous copy.)
+     *
+     * @throws IllegalStateException if the engine gave a copy instead of the array's memory
+     */
+    public static ByteBuffer memoryOf(NDArray array) {
+        long bytes = array.size() * array.getDataType().getNumOfBytes();
+        if (!array.getDevice().equals(ai.djl.Device.cpu()) || bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("only a CPU array of at most 2 GiB has one buffer over its memory: "
+                    + array.getShape() + " " + array.getDataType() + " on " + array.getDevice());
+        }
+        ByteBuffer memory = array.toByteBuffer(true);
+        if (!memory.isDirect() || memory.capacity() != bytes) {
+            throw new IllegalStateException("the engine gave no view of the array's memory (" + memory.capacity() + " of "
+                    + bytes + " bytes, direct " + memory.isDirect() + ")");
+        }
+        return memory.order(java.nio.ByteOrder.nativeOrder());
+    }
+
+    /**
      * Frees a direct buffer, or unmaps a mapped one, now; it must not be used (or wrapped by an
      * array) afterwards. Slices and duplicates cannot be freed and are left to the collector.
      */

@@ -159,7 +159,7 @@ public final class SafeTensorsFile implements AutoCloseable {
                                     + " (use toType after loading)"
                             : "; this dtype has no DJL equivalent"));
         }
-        return load(manager, i, target, CHUNK_BYTES);
+        return load(manager, i, target, CHUNK_BYTES, MAP_BYTES);
     }
 
     /** Largest piece of a tensor converted at once: a Java buffer holds at most 2 GiB. */
@@ -170,11 +170,11 @@ public final class SafeTensorsFile implements AutoCloseable {
      * tensor over 2 GiB (Qwen2.5-7B's 152,064 x 3,584 embedding in fp32) loads: the pieces are
      * joined by PyTorch, whose tensors have no such limit.
      */
-    NDArray load(NDManager manager, SafeTensorsInfo i, DataType target, long chunkBytes) throws IOException {
+    NDArray load(NDManager manager, SafeTensorsInfo i, DataType target, long chunkBytes, int mapBytes) throws IOException {
         long count = i.elementCount();
         int bytesPerValue = Math.max(i.dtype().size(), target.getNumOfBytes());
         if (count * bytesPerValue <= chunkBytes) {
-            NDArray array = rows(manager, i, target, 0, count);
+            NDArray array = rows(manager, i, target, 0, count, mapBytes);
             array.setName(i.name());
             return array;
         }
@@ -189,7 +189,7 @@ public final class SafeTensorsFile implements AutoCloseable {
         try (NDManager scratch = manager.newSubManager()) {
             for (long row = 0; row < shape[0]; row += rowsPerChunk) {
                 long n = Math.min(rowsPerChunk, shape[0] - row);
-                pieces.add(rows(scratch, i, target, row * rowValues, n * rowValues).reshape(withRows(shape, n)));
+                pieces.add(rows(scratch, i, target, row * rowValues, n * rowValues, mapBytes).reshape(withRows(shape, n)));
             }
             NDArray joined = NDArrays.concat(pieces, 0);
             joined.attach(manager);
@@ -204,18 +204,38 @@ public final class SafeTensorsFile implements AutoCloseable {
         return new Shape(s);
     }
 
-    /** Values [first, first + count) of a tensor, flattened, converted to {@code target}. */
-    private NDArray rows(NDManager manager, SafeTensorsInfo i, DataType target, long first, long count) throws IOException {
+    /** Bytes of a tensor mapped at once while it is converted: mapped pages count as resident until unmapped. */
+    static final int MAP_BYTES = 16 << 20;
+
+    /** Values [first, first + count) of a tensor, flattened, converted to {@code target}, mapping {@code mapBytes} at a time. */
+    private NDArray rows(NDManager manager, SafeTensorsInfo i, DataType target, long first, long count, int mapBytes)
+            throws IOException {
         int srcSize = i.dtype().size();
-        ByteBuffer in = map(i, first * srcSize, count * srcSize);
-        ByteBuffer out = ByteBuffer.allocateDirect(Math.toIntExact(count * target.getNumOfBytes())).order(ByteOrder.nativeOrder());
-        convert(in, i.dtype(), out, target, (int) count);
-        out.rewind();
-        // Never hand DJL the mapping itself: PyTorch could write into a read-only mapping and crash
-        // the JVM. The converted values go to PyTorch's own memory and both buffers are freed now,
-        // not whenever the garbage collector gets to them.
+        int outSize = target.getNumOfBytes();
         Shape shape = first == 0 && count == i.elementCount() ? i.djlShape() : new Shape(count);
-        NativeArrays.free(in); // unmap: read pages would count as resident memory until a collection
+        // Never hand DJL the mapping itself: PyTorch could write into a read-only mapping and crash
+        // the JVM. On the CPU the values are converted straight into the array's own memory, the
+        // file mapped and unmapped a piece at a time, so loading a tensor costs its array and one
+        // piece of the file, not the whole file region and a second copy besides.
+        if (count == 0) {
+            return manager.create(shape, target);
+        }
+        boolean cpu = manager.getDevice().equals(ai.djl.Device.cpu());
+        NDArray array = cpu ? NativeArrays.allocate(manager, shape, target) : null;
+        ByteBuffer out = cpu ? NativeArrays.memoryOf(array)
+                : ByteBuffer.allocateDirect(Math.toIntExact(count * outSize)).order(ByteOrder.nativeOrder());
+        long perPiece = Math.max(1, mapBytes / srcSize);
+        for (long done = 0; done < count; done += perPiece) {
+            int n = (int) Math.min(perPiece, count - done);
+            ByteBuffer in = map(i, (first + done) * srcSize, (long) n * srcSize);
+            ByteBuffer piece = out.slice(Math.toIntExact(done * outSize), n * outSize).order(out.order());
+            convert(in, i.dtype(), piece, target, n);
+            NativeArrays.free(in); // unmap: read pages would count as resident memory until a collection
+        }
+        if (cpu) {
+            return array;
+        }
+        out.rewind();
         return NativeArrays.copyOf(manager, out, shape, target);
     }
 

@@ -8,30 +8,78 @@ import ai.djl.ndarray.types.SparseFormat;
 
 /**
  * Rotary position embedding (Su et al. 2021) in Hugging Face's "rotate half" layout: the first
- * and second halves of each head vector form the rotated pairs. Holds cos/sin tables for every
- * position up to max_position_embeddings.
+ * and second halves of each head vector form the rotated pairs. Holds cos/sin tables for the
+ * positions used so far, grown on demand (doubling) up to max_position_embeddings: Llama 3.2's
+ * 131,072 positions would take 64 MiB for tables that training at 512 tokens reads 512 rows of.
+ * Every row is computed on its own (float cos/sin of position * inverse frequency), so a table's
+ * values do not depend on how far it has grown.
  */
 public final class Rotary implements AutoCloseable {
-    private final NDArray cos; // (max_positions, head_dim)
-    private final NDArray sin; // (max_positions, head_dim)
+    /** Rows a table starts with: enough for short prompts without regrowing. */
+    private static final int INITIAL_POSITIONS = 256;
+
+    private final NDManager manager;
+    private final DataType dtype;
+    private final double[] invFreq;
+    private final int maxPositions;
+    private NDArray cos; // (positions, head_dim)
+    private NDArray sin; // (positions, head_dim)
+    private int positions;
 
     public Rotary(NDManager manager, LlamaConfig config, DataType dtype) {
-        double[] invFreq = inverseFrequencies(config);
+        this.manager = manager;
+        this.dtype = dtype;
+        this.invFreq = inverseFrequencies(config);
+        this.maxPositions = config.maxPositionEmbeddings();
+        grow(Math.min(INITIAL_POSITIONS, maxPositions));
+    }
+
+    /** Replaces the tables by ones of {@code count} rows (positions 0 .. count - 1). */
+    private void grow(int count) {
         int half = invFreq.length;
         int dim = 2 * half;
-        int positions = config.maxPositionEmbeddings();
-        float[] c = new float[positions * dim];
-        float[] s = new float[positions * dim];
-        for (int p = 0; p < positions; p++) {
+        float[] c = new float[count * dim];
+        float[] s = new float[count * dim];
+        for (int p = 0; p < count; p++) {
             for (int i = 0; i < half; i++) {
                 double angle = p * invFreq[i];
                 c[p * dim + i] = c[p * dim + i + half] = (float) Math.cos(angle);
                 s[p * dim + i] = s[p * dim + i + half] = (float) Math.sin(angle);
             }
         }
-        Shape shape = new Shape(positions, dim);
-        this.cos = manager.create(c, shape).toType(dtype, false);
-        this.sin = manager.create(s, shape).toType(dtype, false);
+        Shape shape = new Shape(count, dim);
+        NDArray newCos = table(c, shape);
+        NDArray newSin = table(s, shape);
+        if (cos != null) {
+            cos.close();
+            sin.close();
+        }
+        cos = newCos;
+        sin = newSin;
+        positions = count;
+    }
+
+    private NDArray table(float[] values, Shape shape) {
+        NDArray fp32 = manager.create(values, shape);
+        if (dtype == DataType.FLOAT32) {
+            return fp32;
+        }
+        try (fp32) {
+            return fp32.toType(dtype, false);
+        }
+    }
+
+    /** Makes the tables cover positions 0 .. {@code maxPosition}. */
+    private void cover(long maxPosition) {
+        if (maxPosition < positions) {
+            return;
+        }
+        if (maxPosition >= maxPositions) {
+            throw new IllegalArgumentException("position " + maxPosition + " is beyond the model's max_position_embeddings ("
+                    + maxPositions + ")");
+        }
+        long doubled = Math.max((long) positions * 2, maxPosition + 1);
+        grow((int) Math.min(doubled, maxPositions));
     }
 
     /** theta^(-2i/d) for i in [0, d/2), with llama3 scaling when configured. */
@@ -62,7 +110,12 @@ public final class Rotary implements AutoCloseable {
     }
 
     /** cos and sin for the given positions (B, T): each (B, 1, T, head_dim), ready to broadcast over heads. */
-    public NDArray[] at(NDArray positionIds) {
+    public synchronized NDArray[] at(NDArray positionIds) {
+        if (positionIds.size() > 0) {
+            try (NDArray max = positionIds.max(); NDArray wide = max.toType(DataType.INT64, true)) {
+                cover(wide.getLong());
+            }
+        }
         NDArray c = ai.djl.nn.core.Embedding.embedding(positionIds, cos, SparseFormat.DENSE).head().expandDims(1);
         NDArray s = ai.djl.nn.core.Embedding.embedding(positionIds, sin, SparseFormat.DENSE).head().expandDims(1);
         return new NDArray[] {c, s};
@@ -82,7 +135,7 @@ public final class Rotary implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         cos.close();
         sin.close();
     }

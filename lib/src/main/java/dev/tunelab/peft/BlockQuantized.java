@@ -36,31 +36,72 @@ public record BlockQuantized(
 
     /** Quantizes {@code x}; blocks of {@code blockSize} consecutive values share one absmax. */
     public static BlockQuantized quantize(float[] x, QuantFormat format, int blockSize, boolean doubleQuant) {
-        int blocks = (x.length + blockSize - 1) / blockSize;
+        return quantize(java.nio.FloatBuffer.wrap(x), format, blockSize, doubleQuant);
+    }
+
+    /**
+     * As {@link #quantize(float[], QuantFormat, int, boolean)} on the buffer's values 0 .. limit - 1
+     * (read by index), e.g. a view of an array's native memory, so no Java copy of a weight is made.
+     */
+    public static BlockQuantized quantize(java.nio.FloatBuffer x, QuantFormat format, int blockSize, boolean doubleQuant) {
+        byte[] codes = new byte[codeBytes(x.limit(), format, blockSize)];
+        float[] absmax = encode(x, format, blockSize, java.nio.ByteBuffer.wrap(codes));
+        return withAbsmax(format, blockSize, x.limit(), codes, absmax, doubleQuant);
+    }
+
+    /** Bytes of the packed codes of {@code size} values: padded to whole blocks so that dequantization can reshape to (blocks, blockSize). */
+    static int codeBytes(long size, QuantFormat format, int blockSize) {
+        long bits = (size + blockSize - 1) / blockSize * blockSize * format.bits();
+        if (bits % 8 != 0) {
+            throw new IllegalArgumentException(size + " values in blocks of " + blockSize + " do not fill whole bytes of "
+                    + format.bits() + "-bit codes");
+        }
+        return Math.toIntExact(bits / 8);
+    }
+
+    /**
+     * Writes the packed codes of {@code x} (every byte of {@link #codeBytes}, first value in the high
+     * nibble) into {@code codes} and returns the absmax of each block.
+     */
+    static float[] encode(java.nio.FloatBuffer x, QuantFormat format, int blockSize, java.nio.ByteBuffer codes) {
+        int length = x.limit();
+        int blocks = (length + blockSize - 1) / blockSize;
         float[] absmax = new float[blocks];
         int perByte = 8 / format.bits();
-        // codes are padded to whole blocks so that dequantization can reshape to (blocks, blockSize)
-        byte[] codes = new byte[blocks * blockSize / perByte];
+        int high = 0; // a 4-bit format's code waiting for its partner in the low nibble
         for (int b = 0; b < blocks; b++) {
             int from = b * blockSize;
-            int to = Math.min(x.length, from + blockSize);
+            int to = Math.min(length, from + blockSize);
             float max = 0;
             for (int i = from; i < to; i++) {
-                max = Math.max(max, Math.abs(x[i]));
+                max = Math.max(max, Math.abs(x.get(i)));
             }
             absmax[b] = max;
             for (int i = from; i < from + blockSize; i++) {
-                float normalized = i < to && max > 0 ? x[i] / max : 0f;
+                float normalized = i < to && max > 0 ? x.get(i) / max : 0f;
                 int code = format.nearest(normalized);
-                if (perByte == 2) {
-                    codes[i / 2] |= (byte) (i % 2 == 0 ? code << 4 : code);
+                if (perByte == 1) {
+                    codes.put(i, (byte) code);
+                } else if (i % 2 == 0) {
+                    high = code;
                 } else {
-                    codes[i] = (byte) code;
+                    codes.put(i / 2, (byte) (high << 4 | code));
                 }
             }
         }
+        return absmax;
+    }
+
+    /**
+     * The quantized tensor of {@code size} values from its codes and the absmax of each block, the
+     * absmax double-quantized when asked. {@code codes} is null only where the codes are kept
+     * elsewhere (QuantizedLinear writes them straight into native memory).
+     */
+    static BlockQuantized withAbsmax(QuantFormat format, int blockSize, long size, byte[] codes, float[] absmax,
+            boolean doubleQuant) {
+        int blocks = absmax.length;
         if (!doubleQuant) {
-            return new BlockQuantized(format, blockSize, x.length, codes, absmax, null, null, 0f);
+            return new BlockQuantized(format, blockSize, size, codes, absmax, null, null, 0f);
         }
         double sum = 0;
         for (float a : absmax) {
@@ -87,7 +128,7 @@ public record BlockQuantized(
                 absmaxCodes[i] = (byte) QuantFormat.nearest(DynamicMap.SIGNED, normalized);
             }
         }
-        return new BlockQuantized(format, blockSize, x.length, codes, null, absmaxCodes, absmax2, offset);
+        return new BlockQuantized(format, blockSize, size, codes, null, absmaxCodes, absmax2, offset);
     }
 
     /** The absmax of every block, decoded from the second quantization when there is one. */

@@ -38,6 +38,11 @@ public final class QuantizedLinear extends Linear {
     private final Parameter bias; // frozen, or null
 
     public QuantizedLinear(BlockQuantized q, long out, long in, NDArray bias, NDManager manager, DataType dtype) {
+        this(q, uint8(manager, q.codes()), out, in, bias, manager, dtype);
+    }
+
+    /** As above with the packed codes already in {@code manager}'s memory ({@code q}'s own codes are not read). */
+    private QuantizedLinear(BlockQuantized q, NDArray codes, long out, long in, NDArray bias, NDManager manager, DataType dtype) {
         if (q.size() != out * in) {
             throw new IllegalArgumentException("quantized tensor has " + q.size() + " values, not " + out + " x " + in);
         }
@@ -46,7 +51,7 @@ public final class QuantizedLinear extends Linear {
         this.out = out;
         this.in = in;
         this.blocks = q.blocks();
-        this.codes = uint8(manager, q.codes());
+        this.codes = codes;
         this.codeTable = manager.create(byteTable(format), new Shape(256, 8 / format.bits())).toType(dtype, false);
         this.absmaxOffset = q.absmaxOffset();
         if (q.doubleQuantized()) {
@@ -74,20 +79,33 @@ public final class QuantizedLinear extends Linear {
     /** As above, rebuilding the weight in {@code computeType} in forward (fp32 from an fp16-loaded weight). */
     public static QuantizedLinear of(Dense dense, QuantFormat format, boolean doubleQuant, NDManager manager, DataType computeType) {
         NDArray w = dense.weight().data();
-        float[] values;
-        if (w.getDataType() == DataType.FLOAT32) {
-            values = w.toFloatArray();
-        } else {
-            try (NDArray f = w.toType(DataType.FLOAT32, true)) {
-                values = f.toFloatArray();
-            }
-        }
-        BlockQuantized q = BlockQuantized.quantize(values, format, BlockQuantized.BLOCK, doubleQuant);
         NDArray bias = dense.bias() == null ? null : dense.bias().data().duplicate();
         if (bias != null) {
             bias.attach(manager);
         }
-        return new QuantizedLinear(q, dense.outFeatures(), dense.inFeatures(), bias, manager, computeType);
+        try (NDArray f = w.getDataType() == DataType.FLOAT32 ? null : w.toType(DataType.FLOAT32, true)) {
+            NDArray fp32 = f != null ? f : w;
+            if (!inPlace(fp32, manager)) {
+                BlockQuantized q = BlockQuantized.quantize(fp32.toFloatArray(), format, BlockQuantized.BLOCK, doubleQuant);
+                return new QuantizedLinear(q, dense.outFeatures(), dense.inFeatures(), bias, manager, computeType);
+            }
+            // On the CPU the weight is read where it is and the codes written straight into their
+            // array: Java copies would leave garbage as large as the weight in the heap for every
+            // layer (64 MiB + 8 MiB for each of Llama 3.2 1B's MLP matrices), which stays resident.
+            NDArray codes = NativeArrays.allocate(manager, new Shape(BlockQuantized.codeBytes(fp32.size(), format,
+                    BlockQuantized.BLOCK)), DataType.UINT8);
+            float[] absmax = BlockQuantized.encode(NativeArrays.memoryOf(fp32).asFloatBuffer(), format, BlockQuantized.BLOCK,
+                    NativeArrays.memoryOf(codes));
+            BlockQuantized constants = BlockQuantized.withAbsmax(format, BlockQuantized.BLOCK, fp32.size(), null, absmax,
+                    doubleQuant);
+            return new QuantizedLinear(constants, codes, dense.outFeatures(), dense.inFeatures(), bias, manager, computeType);
+        }
+    }
+
+    /** Whether a weight can be quantized from and into native memory directly: CPU arrays a Java buffer can span. */
+    private static boolean inPlace(NDArray fp32, NDManager manager) {
+        return fp32.getDevice().equals(ai.djl.Device.cpu()) && manager.getDevice().equals(ai.djl.Device.cpu())
+                && fp32.size() * 4 <= Integer.MAX_VALUE && fp32.size() > 0;
     }
 
     /** For a byte b: the code book values of its codes (high nibble first for 4-bit formats). */
@@ -107,6 +125,11 @@ public final class QuantizedLinear extends Linear {
 
     /** The bytes as a uint8 array in PyTorch's memory (a 7B model's codes would exceed the JVM's direct-memory limit). */
     private static NDArray uint8(NDManager manager, byte[] bytes) {
+        if (manager.getDevice().equals(ai.djl.Device.cpu()) && bytes.length > 0) {
+            NDArray array = NativeArrays.allocate(manager, new Shape(bytes.length), DataType.UINT8);
+            NativeArrays.memoryOf(array).put(bytes);
+            return array;
+        }
         ByteBuffer buffer = ByteBuffer.allocateDirect(bytes.length);
         buffer.put(bytes).rewind();
         return NativeArrays.copyOf(manager, buffer, new Shape(bytes.length), DataType.UINT8);

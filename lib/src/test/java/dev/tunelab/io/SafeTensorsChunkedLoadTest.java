@@ -32,9 +32,20 @@ class SafeTensorsChunkedLoadTest {
             try (SafeTensorsFile f = SafeTensors.open(file)) {
                 NDArray whole = f.load(m, "w", DataType.FLOAT32);
                 for (long chunk : new long[] {20, 40, 60}) { // 1, 2 and 3 rows (of 5 fp32 values) per piece
-                    NDArray pieces = f.load(m, f.info("w"), DataType.FLOAT32, chunk);
+                    NDArray pieces = f.load(m, f.info("w"), DataType.FLOAT32, chunk, SafeTensorsFile.MAP_BYTES);
                     assertEquals(new Shape(7, 5), pieces.getShape());
                     assertArrayEquals(whole.toFloatArray(), pieces.toFloatArray(), "pieces of " + chunk + " bytes");
+                }
+                // the file mapped a few values at a time (3 values: pieces straddle rows), converted to each float type
+                for (DataType target : new DataType[] {DataType.FLOAT32, DataType.FLOAT16, DataType.FLOAT64}) {
+                    NDArray once = f.load(m, f.info("w"), target, SafeTensorsFile.CHUNK_BYTES, SafeTensorsFile.MAP_BYTES);
+                    for (int mapBytes : new int[] {2, 6, 70}) {
+                        NDArray mapped = f.load(m, f.info("w"), target, SafeTensorsFile.CHUNK_BYTES, mapBytes);
+                        assertEquals(new Shape(7, 5), mapped.getShape());
+                        assertEquals(target, mapped.getDataType());
+                        assertArrayEquals(once.toType(DataType.FLOAT64, false).toDoubleArray(),
+                                mapped.toType(DataType.FLOAT64, false).toDoubleArray(), target + ", " + mapBytes + " bytes mapped");
+                    }
                 }
                 // bf16 keeps 8 bits of mantissa: the loaded values are the originals rounded to bf16
                 float[] loaded = whole.toFloatArray();

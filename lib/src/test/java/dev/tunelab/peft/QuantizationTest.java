@@ -161,6 +161,30 @@ class QuantizationTest {
     }
 
     @Test
+    void quantizingALayerInNativeMemoryGivesTheJavaQuantizationBitForBit() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Random r = new Random(4);
+            float[] w = new float[24 * 160]; // 60 blocks of 64: the double quantization's last block is partial
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) (r.nextGaussian() * 0.05);
+            }
+            for (DataType stored : new DataType[] {DataType.FLOAT32, DataType.FLOAT16}) {
+                NDArray weight = m.create(w, new Shape(24, 160)).toType(stored, false);
+                float[] values = weight.toType(DataType.FLOAT32, false).toFloatArray();
+                for (boolean dq : new boolean[] {false, true}) {
+                    for (QuantFormat format : QuantFormat.values()) {
+                        QuantizedLinear layer = QuantizedLinear.of(new Dense(weight, null), format, dq, m, DataType.FLOAT32);
+                        BlockQuantized q = BlockQuantized.quantize(values, format, BlockQuantized.BLOCK, dq);
+                        float[] rebuilt = Autograd.noGrad(() -> layer.dequantizedWeight(m).toFloatArray());
+                        assertArrayEquals(q.dequantize(), rebuilt, 0f, format + " dq=" + dq + " from " + stored);
+                        assertEquals(q.storageBytes(), layer.storageBytes());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void qloraTrainsAdaptersOnlyAndMergesBackIntoANormalModel(@TempDir Path tmp) throws Exception {
         try (LlamaModel model = TinyModels.model(5)) {
             float[] full = TinyModels.logits(model);
