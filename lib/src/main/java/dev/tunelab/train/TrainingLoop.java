@@ -435,7 +435,7 @@ public final class TrainingLoop {
             config.put("adapter", adapter.configMap());
         }
         config.put("weight_storage", model.storage().name());
-        config.put("native_heap", dev.tunelab.io.NativeHeap.fixMmapThreshold());
+        config.put("native_heap", dev.tunelab.io.NativeHeap.state());
         config.put("gradient_checkpointing_effective", checkpointing());
         config.put("trainable_parameters", params.values().stream().mapToLong(Parameter::size).sum());
         config.put("total_parameters", model.parameterCount());
