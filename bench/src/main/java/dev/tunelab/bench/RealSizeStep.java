@@ -52,7 +52,7 @@ public final class RealSizeStep {
         row.put("load_s", (System.nanoTime() - t0) / 1e9);
         row.put("load_peak_rss", PeakMemory.highWaterBytes());
         row.put("loaded_rss", ProcessMemory.residentBytes());
-        row.put("native_heap", dev.tunelab.io.NativeHeap.fixMmapThreshold()); // already fixed by the load: what it did
+        row.put("native_heap", dev.tunelab.io.NativeHeap.state()); // already fixed by the load: what it did
         if (steps == 0) { // load only
             row.put("parameters", model.config().parameterCount());
             System.out.println(new ObjectMapper().writeValueAsString(row));
