@@ -14,7 +14,6 @@ import dev.tunelab.train.TrainingLoop;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * Group Relative Policy Optimization (Shao et al. 2024, "DeepSeekMath", section 4.1), one loop to
@@ -64,25 +63,15 @@ public final class GrpoTrainer {
         double[][] refLogp = cfg.beta == 0 ? null : PerTokenRows.of(SequenceLogProbs.reference(policy, batch, m).perToken());
 
         // 4. Clipped objective plus KL, in minibatches.
-        Map<String, Double> sums = new LinkedHashMap<>();
-        int updates = 0;
-        for (int iteration = 0; iteration < cfg.iterations; iteration++) {
-            var random = new SplittableRandom(seed * 7919L + step * 131L + iteration);
-            for (int[] rows : PerTokenRows.minibatches(batch.size(), cfg.miniBatchSize, random)) {
-                CompletionBatch mb = PerTokenRows.pick(batch, rows);
-                Map<String, Double> terms = s.update((micro, scope) -> loss(model, mb, rows, oldLogp, refLogp, advantages,
-                        cfg.beta, cfg.clipRange, scope));
-                terms.forEach((k, v) -> sums.merge(k, v, Double::sum));
-                updates++;
-            }
-        }
+        Map<String, Double> terms = PerTokenRows.updateInMinibatches(s, batch, cfg.iterations, cfg.miniBatchSize, seed, step,
+                (mb, rows, scope) -> loss(model, mb, rows, oldLogp, refLogp, advantages, cfg.beta, cfg.clipRange, scope));
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("reward", rollout.meanScore());
         metrics.put("reward_std", meanGroupStd(rollout.scores(), cfg.groupSize));
         metrics.put("frac_reward_zero_std", zeroStdFraction(rollout.scores(), cfg.groupSize));
-        metrics.put("kl", sums.get("kl") / updates);
-        metrics.put("clip_ratio", sums.get("clip_ratio") / updates);
-        metrics.put("loss", sums.get("loss") / updates);
+        metrics.put("kl", terms.get("kl"));
+        metrics.put("clip_ratio", terms.get("clip_ratio"));
+        metrics.put("loss", terms.get("loss"));
         metrics.put("completion_length", rollout.meanLength());
         metrics.put("time/rollout_tokens_per_second", rollout.generatedTokens() / rollout.seconds());
         return metrics;

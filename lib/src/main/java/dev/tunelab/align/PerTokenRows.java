@@ -4,8 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.tunelab.train.TrainingLoop;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -58,5 +61,31 @@ final class PerTokenRows {
             out[i] = Arrays.copyOfRange(order, i * size, Math.min(n, (i + 1) * size));
         }
         return out;
+    }
+
+    /** The loss of one minibatch: its rows of the generation batch and the sub-batch of those rows. */
+    interface MinibatchLoss {
+        dev.tunelab.train.LossOutput loss(CompletionBatch minibatch, int[] rows, NDManager scope);
+    }
+
+    /**
+     * {@code iterations} passes over {@code batch} in shuffled minibatches of {@code size} rows, one
+     * optimizer update each (GRPO's and RLOO's inner loop); returns each loss term averaged over the updates.
+     */
+    static Map<String, Double> updateInMinibatches(TrainingLoop.Context s, CompletionBatch batch, int iterations, int size,
+            long seed, int step, MinibatchLoss loss) {
+        Map<String, Double> sums = new LinkedHashMap<>();
+        int updates = 0;
+        for (int iteration = 0; iteration < iterations; iteration++) {
+            var random = new SplittableRandom(seed * 7919L + step * 131L + iteration);
+            for (int[] rows : minibatches(batch.size(), size, random)) {
+                CompletionBatch mb = pick(batch, rows);
+                s.update((micro, scope) -> loss.loss(mb, rows, scope)).forEach((k, v) -> sums.merge(k, v, Double::sum));
+                updates++;
+            }
+        }
+        int n = updates;
+        sums.replaceAll((k, v) -> v / n);
+        return sums;
     }
 }

@@ -13,7 +13,6 @@ import dev.tunelab.train.TrainingLoop;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * REINFORCE Leave-One-Out (Ahmadian et al. 2024, "Back to Basics: Revisiting REINFORCE Style
@@ -75,25 +74,15 @@ public final class RlooTrainer {
 
         // 4. The sequence-level loss, in minibatches.
         double[] oldSequenceLogp = rowSums(oldLogp, lengths);
-        Map<String, Double> sums = new LinkedHashMap<>();
-        int updates = 0;
-        for (int iteration = 0; iteration < cfg.iterations; iteration++) {
-            var random = new SplittableRandom(seed * 7919L + step * 131L + iteration);
-            for (int[] rows : PerTokenRows.minibatches(batch.size(), cfg.miniBatchSize, random)) {
-                CompletionBatch mb = PerTokenRows.pick(batch, rows);
-                Map<String, Double> terms = s.update((micro, scope) -> loss(model, mb, pick(oldSequenceLogp, rows),
-                        pick(advantages, rows), cfg.clipRange, scope));
-                terms.forEach((key, v) -> sums.merge(key, v, Double::sum));
-                updates++;
-            }
-        }
+        Map<String, Double> terms = PerTokenRows.updateInMinibatches(s, batch, cfg.iterations, cfg.miniBatchSize, seed, step,
+                (mb, rows, scope) -> loss(model, mb, pick(oldSequenceLogp, rows), pick(advantages, rows), cfg.clipRange, scope));
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("objective/scores", rollout.meanScore());
         metrics.put("objective/kl", rewards.meanKl());
         metrics.put("objective/non_score_reward", -cfg.beta * rewards.meanKl());
         metrics.put("objective/rlhf_reward", mean(rlhfRewards));
-        metrics.put("policy/clipfrac_avg", sums.get("clipfrac") / updates);
-        metrics.put("loss/policy_avg", sums.get("loss") / updates);
+        metrics.put("policy/clipfrac_avg", terms.get("clipfrac"));
+        metrics.put("loss/policy_avg", terms.get("loss"));
         metrics.put("completion_length", rollout.meanLength());
         metrics.put("time/rollout_tokens_per_second", rollout.generatedTokens() / rollout.seconds());
         return metrics;
