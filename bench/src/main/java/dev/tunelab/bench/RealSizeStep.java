@@ -96,7 +96,7 @@ public final class RealSizeStep {
 
     /**
      * Two training steps of a tiny random model with this row's mode and checkpointing: libtorch's
-     * and the JVM's code, thread pools and heap for training become resident (about 0.4 GiB, where
+     * and the JVM's code, thread pools and heap for training become resident (about 0.2 GiB, where
      * loading libtorch alone leaves 0.04), so that the row's estimate plus this baseline is
      * compared with the row's peak, and not the runtime's growth with it.
      */
