@@ -3,6 +3,7 @@ package dev.tunelab.recipes.cloze;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tunelab.io.AtomicFiles;
+import dev.tunelab.recipes.stories.GeneratorArgs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,23 +43,10 @@ public final class StoryCloze {
     private StoryCloze() {}
 
     public static void main(String[] args) throws IOException {
-        Path data = System.getenv("TUNELAB_DATA") == null ? null : Path.of(System.getenv("TUNELAB_DATA"));
-        Path out = Path.of("datasets", "cloze");
-        long seed = 20261206;
-        int count = 200;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--data" -> data = Path.of(args[++i]);
-                case "--out" -> out = Path.of(args[++i]);
-                case "--seed" -> seed = Long.parseLong(args[++i]);
-                case "--count" -> count = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + "; usage: bin/make-cloze-data [--data DIR] [--out DIR] [--seed N] [--count N]");
-            }
-        }
-        if (data == null) {
-            throw new IllegalArgumentException("set TUNELAB_DATA (or --data) to the data-set mirror holding " + SOURCE);
-        }
+        GeneratorArgs a = GeneratorArgs.parse("bin/make-cloze-data", args, Path.of("datasets", "cloze"), 200, SOURCE);
+        Path data = a.data(), out = a.out();
+        long seed = a.seed();
+        int count = a.count();
         Path source = data.resolve(SOURCE);
         List<Paragraph> paragraphs = paragraphs(Files.readString(source, StandardCharsets.UTF_8));
         List<Map<String, Object>> rows = questions(paragraphs, count, seed);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tunelab.eval.UnsupportedNames;
 import dev.tunelab.io.AtomicFiles;
+import dev.tunelab.recipes.stories.GeneratorArgs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -76,23 +77,10 @@ public final class StoryQa {
     private StoryQa() {}
 
     public static void main(String[] args) throws IOException {
-        Path data = System.getenv("TUNELAB_DATA") == null ? null : Path.of(System.getenv("TUNELAB_DATA"));
-        Path out = Path.of("datasets", "qa");
-        long seed = 20261206;
-        int count = 150;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--data" -> data = Path.of(args[++i]);
-                case "--out" -> out = Path.of(args[++i]);
-                case "--seed" -> seed = Long.parseLong(args[++i]);
-                case "--count" -> count = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + "; usage: bin/make-qa-data [--data DIR] [--out DIR] [--seed N] [--count N]");
-            }
-        }
-        if (data == null) {
-            throw new IllegalArgumentException("set TUNELAB_DATA (or --data) to the data-set mirror holding " + SOURCE);
-        }
+        GeneratorArgs a = GeneratorArgs.parse("bin/make-qa-data", args, Path.of("datasets", "qa"), 150, SOURCE);
+        Path data = a.data(), out = a.out();
+        long seed = a.seed();
+        int count = a.count();
         Path source = data.resolve(SOURCE);
         List<String> passages = passages(Files.readString(source, StandardCharsets.UTF_8));
         List<Question> questions = questions(passages, count, seed);
