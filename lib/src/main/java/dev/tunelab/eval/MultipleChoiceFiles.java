@@ -1,13 +1,6 @@
 package dev.tunelab.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tunelab.data.DataFormatException;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,31 +22,11 @@ import java.util.List;
  * A line that fits none of them is an error naming the file, the line and what was expected.
  */
 final class MultipleChoiceFiles {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private MultipleChoiceFiles() {}
 
     static List<MultipleChoice.Question> load(Path file) {
-        List<MultipleChoice.Question> out = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int number = 0;
-            while ((line = in.readLine()) != null) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                try {
-                    out.add(question(JSON.readTree(line)));
-                } catch (IOException | RuntimeException e) {
-                    throw new DataFormatException(file, number, -1, null, e.getMessage()
-                            + " (expected {context, choices, gold}, HellaSwag's {ctx_a, ctx_b, endings, label} or ARC's {question, choices, answerKey})");
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
-        return out;
+        return JsonLinesFile.read(file, "{context, choices, gold}, HellaSwag's {ctx_a, ctx_b, endings, label} or ARC's "
+                + "{question, choices, answerKey}", MultipleChoiceFiles::question);
     }
 
     static MultipleChoice.Question question(JsonNode row) {

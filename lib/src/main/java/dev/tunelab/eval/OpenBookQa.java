@@ -1,18 +1,11 @@
 package dev.tunelab.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tunelab.LanguageModel;
-import dev.tunelab.data.DataFormatException;
 import dev.tunelab.display.Renderable;
 import dev.tunelab.display.Tables;
 import dev.tunelab.generate.Generation;
 import dev.tunelab.generate.GenerationConfig;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +37,6 @@ import tech.tablesaw.api.Table;
 public final class OpenBookQa {
     public static final int DEFAULT_MAX_NEW_TOKENS = 8;
     private static final Pattern ANSWER_END = Pattern.compile("[.,!?;:\"\\n]");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One question: its passage, the question, the stem the model continues and the reference answers. */
     public record Example(String id, String kind, String passage, String question, String stem, List<String> answers) {
@@ -60,29 +52,11 @@ public final class OpenBookQa {
 
     /** Reads {@code {"id", "kind", "passage", "question", "stem", "answers"}} lines (what bin/make-qa-data writes). */
     public static List<Example> load(Path file) {
-        List<Example> out = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int number = 0;
-            while ((line = in.readLine()) != null) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                try {
-                    JsonNode n = JSON.readTree(line);
-                    List<String> answers = new ArrayList<>();
-                    n.withArray("answers").forEach(a -> answers.add(a.asText()));
-                    out.add(new Example(text(n, "id"), text(n, "kind"), text(n, "passage"), text(n, "question"), text(n, "stem"), answers));
-                } catch (IOException | RuntimeException e) {
-                    throw new DataFormatException(file, number, -1, null, e.getMessage()
-                            + " (expected {id, kind, passage, question, stem, answers})");
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
-        return out;
+        return JsonLinesFile.read(file, "{id, kind, passage, question, stem, answers}", n -> {
+            List<String> answers = new ArrayList<>();
+            n.withArray("answers").forEach(a -> answers.add(a.asText()));
+            return new Example(text(n, "id"), text(n, "kind"), text(n, "passage"), text(n, "question"), text(n, "stem"), answers);
+        });
     }
 
     private static String text(JsonNode n, String field) {
