@@ -31,7 +31,7 @@ public record SequenceLogProbs(NDArray perToken, NDArray mask, NDArray sum, NDAr
     /** From logits (B, T, vocab) of the batch's input ids: for callers that also need the logits (entropy). */
     public static SequenceLogProbs fromLogits(NDArray logits, CompletionBatch batch, NDManager m) {
         NDArray ids = batch.inputIds(m);
-        NDArray allTargets = Losses.tokenLogProbs(logits.get(":, :-1, :"), ids.get(":, 1:")); // (B, T - 1)
+        NDArray allTargets = Losses.nextTokenLogProbs(logits, ids.get(":, 1:")); // (B, T - 1)
         NDArray mask = batch.completionMask(m, logits.getDataType());
         return of(allTargets.gather(batch.predictingPositions(m), 1), mask);
     }

@@ -112,7 +112,7 @@ public final class LlamaModel extends Module implements AutoCloseable {
 
     public static LlamaModel create(LlamaConfig config, long seed, Device device, DataType dtype, WeightStorage storage) {
         MemoryEstimate.ofModel(config, storage, dtype).requireFits(device);
-        dev.tunelab.io.NativeHeap.forModel(config.parameterCount()); // large models: freed activations go back to the system
+        dev.tunelab.io.NativeHeap.forModel(config.parameterCount()); // small models keep freed memory, large ones return it
         NDManager manager = NDManager.newBaseManager(device);
         Random random = new Random(seed);
         Map<String, Shape> shapes = expectedShapes(config);
@@ -183,7 +183,7 @@ public final class LlamaModel extends Module implements AutoCloseable {
             if (!problems.isEmpty()) {
                 throw new IOException(dir + ": weights do not match config.json: " + String.join("; ", problems));
             }
-            dev.tunelab.io.NativeHeap.forModel(config.parameterCount()); // large models: freed blocks go back to the system
+            dev.tunelab.io.NativeHeap.forModel(config.parameterCount()); // small models keep freed memory, large ones return it
             NDManager manager = NDManager.newBaseManager(device);
             try {
                 return new LlamaModel(config, manager, dtype, storage, (name, type) -> checkpoint.load(manager, name, type));

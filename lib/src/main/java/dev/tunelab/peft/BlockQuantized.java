@@ -61,15 +61,30 @@ public record BlockQuantized(
 
     /**
      * Writes the packed codes of {@code x} (every byte of {@link #codeBytes}, first value in the high
-     * nibble) into {@code codes} and returns the absmax of each block.
+     * nibble) into {@code codes} and returns the absmax of each block. Blocks are independent (a
+     * block is a whole number of bytes: blocks of an even size for 4-bit codes), so runs of them are
+     * encoded on all cores; the result does not depend on how they are split.
      */
     static float[] encode(java.nio.FloatBuffer x, QuantFormat format, int blockSize, java.nio.ByteBuffer codes) {
         int length = x.limit();
         int blocks = (length + blockSize - 1) / blockSize;
+        if (format.bits() == 4 && blockSize % 2 != 0) {
+            throw new IllegalArgumentException("4-bit codes need an even block size, got " + blockSize);
+        }
         float[] absmax = new float[blocks];
+        int runs = Math.min(blocks, 4 * Runtime.getRuntime().availableProcessors());
+        java.util.stream.IntStream.range(0, runs).parallel().forEach(run ->
+                encodeBlocks(x, format, blockSize, codes, absmax, (int) ((long) blocks * run / runs), (int) ((long) blocks * (run + 1) / runs)));
+        return absmax;
+    }
+
+    /** Encodes blocks {@code first} .. {@code end - 1}: absolute reads and writes only, so runs can go in parallel. */
+    private static void encodeBlocks(java.nio.FloatBuffer x, QuantFormat format, int blockSize, java.nio.ByteBuffer codes,
+            float[] absmax, int first, int end) {
+        int length = x.limit();
         int perByte = 8 / format.bits();
         int high = 0; // a 4-bit format's code waiting for its partner in the low nibble
-        for (int b = 0; b < blocks; b++) {
+        for (int b = first; b < end; b++) {
             int from = b * blockSize;
             int to = Math.min(length, from + blockSize);
             float max = 0;
@@ -89,7 +104,6 @@ public record BlockQuantized(
                 }
             }
         }
-        return absmax;
     }
 
     /**

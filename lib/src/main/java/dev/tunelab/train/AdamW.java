@@ -55,7 +55,14 @@ public final class AdamW implements AutoCloseable {
         return lrScale.getOrDefault(name, 1.0);
     }
 
-    /** One update with the accumulated gradients; parameters without a gradient are skipped. */
+    /**
+     * One update with the accumulated gradients; parameters without a gradient are skipped. The
+     * gradient is scaled in place (it is zeroed after the step) and each temporary is freed as soon
+     * as it is used, so at most one parameter-sized temporary lives at a time: full fine-tuning at
+     * the SmolLM2-135M shape otherwise allocated nine embedding-sized (113 MB) arrays per step. Every
+     * value is computed with the same operations in the same order as before, so results are
+     * unchanged to the bit.
+     */
     public void step(double baseLr) {
         steps++;
         double bias1 = 1 - Math.pow(beta1, steps);
@@ -72,21 +79,20 @@ public final class AdamW implements AutoCloseable {
                     NDArray m = firstMoment.get(e.getKey());
                     NDArray v = secondMoment.get(e.getKey());
                     if (weightDecay != 0 && p.getShape().dimension() >= 2) {
-                        p.subi(scratched(p.mul(lr * weightDecay), scratch)); // decoupled: not part of the gradient
+                        try (NDArray decay = p.mul(lr * weightDecay)) {
+                            p.subi(decay); // decoupled: not part of the gradient
+                        }
                     }
-                    m.muli(beta1).addi(g.mul(1 - beta1));
-                    v.muli(beta2).addi(g.square().mul(1 - beta2));
-                    NDArray denom = scratched(v.sqrt(), scratch).div(Math.sqrt(bias2)).add(eps);
-                    p.subi(scratched(m.div(denom), scratch).mul(lr / bias1));
+                    try (NDArray gSquared = g.square()) {
+                        v.muli(beta2).addi(gSquared.muli(1 - beta2));
+                    }
+                    m.muli(beta1).addi(g.muli(1 - beta1));
+                    try (NDArray denom = v.sqrt(); NDArray ratio = m.div(denom.divi(Math.sqrt(bias2)).addi(eps))) {
+                        p.subi(ratio.muli(lr / bias1));
+                    }
                 }
             }
         });
-    }
-
-    /** Temporaries computed from the moments live in the optimizer's manager; move them to the step's. */
-    private static NDArray scratched(NDArray temporary, NDManager scratch) {
-        temporary.attach(scratch);
-        return temporary;
     }
 
     public void zeroGrad() {

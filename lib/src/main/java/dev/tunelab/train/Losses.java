@@ -30,12 +30,23 @@ public final class Losses {
      * (B, T - 1). Perplexity and per-sequence sums build on this.
      */
     public static NDArray[] shiftedNll(NDArray logits, NDArray labels) {
-        NDArray predicting = logits.get(":, :-1, :");
         NDArray targets = labels.get(":, 1:");
         NDArray weights = targets.neq(IGNORE_INDEX).toType(logits.getDataType(), false);
         NDArray safeTargets = targets.maximum(Autograd.scalar(targets, 0)); // -100 would index out of range; its weight is 0
-        NDArray logp = tokenLogProbs(predicting, safeTargets);
-        return new NDArray[] {logp.neg(), weights};
+        return new NDArray[] {nextTokenLogProbs(logits, safeTargets).neg(), weights};
+    }
+
+    /**
+     * log softmax(logits[:, t])[next[:, t]] for t < T - 1: logits (B, T, V) and the next tokens
+     * (B, T - 1), usually the ids shifted left by one -> (B, T - 1). The targets move, not the logits:
+     * the last position gets target 0 and is sliced off the (B, T) result, so backward never builds a
+     * zero tensor of the logits' size for a slice of them (50 MiB a step at 256 tokens of a
+     * 49,152-token vocabulary). Each row's values are those of slicing the logits.
+     */
+    public static NDArray nextTokenLogProbs(NDArray logits, NDArray next) {
+        NDArray padded = next.concat(next.getManager().zeros(new ai.djl.ndarray.types.Shape(next.getShape().get(0), 1),
+                next.getDataType()), 1);
+        return tokenLogProbs(logits, padded).get(":, :-1");
     }
 
     /** log softmax(logits)[target] for each position: logits (B, T, V), targets (B, T) -> (B, T). */
