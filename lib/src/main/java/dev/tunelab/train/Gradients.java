@@ -1,7 +1,9 @@
 package dev.tunelab.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
 import dev.tunelab.model.Autograd;
 import dev.tunelab.model.Parameter;
 import java.util.ArrayList;
@@ -78,6 +80,29 @@ public final class Gradients {
             }
         });
         return bad;
+    }
+
+    /**
+     * Gives every trainable parameter its gradient array, zero, before the first step: PyTorch
+     * allocates a gradient when the first backward pass reaches it, between that pass's
+     * activations, and the long-lived gradients then hold the heap's freed activation space apart.
+     * At the SmolLM2-135M shape with LoRA and checkpointing the first step left 0.6 GiB free but
+     * resident in malloc's arenas, 0.37 GiB with the gradients made first. Later steps accumulate
+     * into the same arrays (zeroed, not freed, after each update), as they did before.
+     */
+    public static void allocate(Map<String, Parameter> params) {
+        try (NDManager scratch = scope(params); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray zero = null;
+            for (Parameter p : params.values()) {
+                NDArray term = p.data().sum().mul(0); // d term / dp = 0 everywhere: the gradient's shape, no value
+                term.attach(scratch);
+                zero = zero == null ? term : zero.add(term);
+                zero.attach(scratch);
+            }
+            if (zero != null) {
+                gc.backward(zero);
+            }
+        }
     }
 
     private static NDManager scope(Map<String, Parameter> params) {

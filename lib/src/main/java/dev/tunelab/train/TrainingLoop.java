@@ -220,6 +220,7 @@ public final class TrainingLoop {
                 }
                 best = Best.read(cfg.checkpointDir());
             }
+            Gradients.allocate(params); // before any activation, so they do not split the heap
             run = startRun(runId, start);
             ProgressBar bar = cfg.progress() ? ProgressBar.start(cfg.runName(), cfg.steps()) : null;
             LrSchedule schedule = cfg.lrSchedule();
