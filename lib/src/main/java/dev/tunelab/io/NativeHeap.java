@@ -19,7 +19,7 @@ import com.sun.jna.Native;
  *       shape a training step's logits (seq x 49,152 floats, 50 MiB at 256 tokens) and its
  *       embedding-sized optimizer temporaries are all above 32 MiB, and the step page-faulted
  *       2.3 million times in 10 LoRA steps: with both thresholds at 1 GiB the LoRA step at 256
- *       tokens took 1.4-1.6 s against 2.2-2.9 s, peak RSS 2.99 against 2.58 GB (BENCHMARKS.md, Real
+ *       tokens took 1.4-1.6 s against 2.2-2.9 s, peak RSS 2.9 against 2.5 GiB (BENCHMARKS.md, Real
  *       sizes). Tiny models run as fast either way.
  *   <li><b>From {@link #LARGE_MODEL_PARAMETERS} on: return freed memory.</b> A fixed threshold of
  *       1 MiB makes every larger block a mapping returned to the system when its tensor is freed,

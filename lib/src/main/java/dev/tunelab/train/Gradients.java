@@ -1,7 +1,7 @@
 package dev.tunelab.train;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.tunelab.model.Autograd;
