@@ -88,12 +88,18 @@ public final class NativeHeap {
                     state = accepted(c, M_MMAP_THRESHOLD, RETURN_THRESHOLD) ? "returns freed memory: mmap threshold "
                             + RETURN_THRESHOLD + " bytes" : "mallopt refused the mmap threshold: allocator default";
                 } else {
-                    int threshold = accepted(c, M_MMAP_THRESHOLD, KEEP_THRESHOLD) ? KEEP_THRESHOLD
-                            : accepted(c, M_MMAP_THRESHOLD, KEEP_THRESHOLD_OLD_GLIBC) ? KEEP_THRESHOLD_OLD_GLIBC : 0;
                     mode = Mode.KEEP;
-                    state = threshold == 0 ? "mallopt refused the mmap threshold: allocator default"
-                            : accepted(c, M_TRIM_THRESHOLD, KEEP_THRESHOLD) ? "keeps freed memory: mmap and trim thresholds "
-                            + threshold + " / " + KEEP_THRESHOLD + " bytes" : "keeps freed memory: mmap threshold " + threshold + " bytes";
+                    int threshold = KEEP_THRESHOLD;
+                    if (!accepted(c, M_MMAP_THRESHOLD, threshold)) {
+                        threshold = KEEP_THRESHOLD_OLD_GLIBC;
+                        if (!accepted(c, M_MMAP_THRESHOLD, threshold)) {
+                            state = "mallopt refused the mmap threshold: allocator default";
+                            return state;
+                        }
+                    }
+                    state = accepted(c, M_TRIM_THRESHOLD, KEEP_THRESHOLD)
+                            ? "keeps freed memory: mmap and trim thresholds " + threshold + " / " + KEEP_THRESHOLD + " bytes"
+                            : "keeps freed memory: mmap threshold " + threshold + " bytes";
                 }
             } catch (UnsatisfiedLinkError | RuntimeException e) { // musl or another C library without mallopt
                 fixed("no mallopt in the C library: allocator default");
