@@ -10,17 +10,22 @@ import com.sun.jna.Native;
  * there for reuse; the threshold starts at 128 KiB and rises to the size of every larger block
  * freed, but only up to 32 MiB (mallopt(3), M_MMAP_THRESHOLD), and free memory at the top of the
  * heap is returned above the trim threshold (M_TRIM_THRESHOLD). Every larger block is a mapping of
- * its own: mapped, zero-filled by the kernel page by page and unmapped again each time. Two
- * settings, chosen by the size of the largest model made so far:
+ * its own: mapped, zero-filled by the kernel page by page and unmapped again each time. Chosen by the
+ * size of the largest model made so far:
  *
  * <ul>
- *   <li><b>Below {@link #LARGE_MODEL_PARAMETERS}: keep freed memory.</b> Both thresholds are set to
+ *   <li><b>Below {@link #KEEP_MODEL_PARAMETERS}: glibc's defaults.</b> Small models' arrays stay under
+ *       32 MiB and run as fast either way; and a long-lived process (a notebook's kernel training
+ *       dozens of small models, with threads that each get an arena) must be able to give memory
+ *       back: with the keeping setting below, notebook 07's kernel grew to 19 GB and was killed.
+ *   <li><b>From {@link #KEEP_MODEL_PARAMETERS} to {@link #LARGE_MODEL_PARAMETERS}: keep freed
+ *       memory.</b> Both thresholds are set to
  *       1 GiB, so tensors come from the heap and stay there for the next step. At the SmolLM2-135M
  *       shape a training step's logits (seq x 49,152 floats, 50 MiB at 256 tokens) and its
  *       embedding-sized optimizer temporaries are all above 32 MiB, and the step page-faulted
  *       2.3 million times in 10 LoRA steps: with both thresholds at 1 GiB the LoRA step at 256
  *       tokens took 1.4-1.6 s against 2.2-2.9 s, peak RSS 2.9 against 2.5 GiB (BENCHMARKS.md, Real
- *       sizes). Tiny models run as fast either way.
+ *       sizes).
  *   <li><b>From {@link #LARGE_MODEL_PARAMETERS} on: return freed memory.</b> A fixed threshold of
  *       1 MiB makes every larger block a mapping returned to the system when its tensor is freed,
  *       since there the gaps between live blocks in the arenas are what limits: a QLoRA step at the
@@ -35,6 +40,8 @@ import com.sun.jna.Native;
 public final class NativeHeap {
     /** Models from this size on get the returning setting (Llama-3.2-1B has 1.24 billion parameters). */
     public static final long LARGE_MODEL_PARAMETERS = 1_000_000_000L;
+    /** Models from this size on (SmolLM2-135M has 135 million) and below the large ones keep freed memory. */
+    public static final long KEEP_MODEL_PARAMETERS = 100_000_000L;
     /** M_TRIM_THRESHOLD and M_MMAP_THRESHOLD of glibc's malloc.h. */
     private static final int M_TRIM_THRESHOLD = -1;
     private static final int M_MMAP_THRESHOLD = -3;
@@ -58,15 +65,17 @@ public final class NativeHeap {
     }
 
     /**
-     * Called as a model of {@code parameters} parameters is made: the first model sets the heap's
-     * mode, and the first large one switches a keeping process to returning (never back); returns
-     * what the process runs with.
+     * Called as a model of {@code parameters} parameters is made: the first model of 100 million
+     * parameters or more sets the heap's mode, and the first large one switches a keeping process to
+     * returning (never back); returns what the process runs with.
      */
     public static synchronized String forModel(long parameters) {
         if (mode == Mode.FIXED || mode == Mode.RETURN) return state;
         boolean large = parameters >= LARGE_MODEL_PARAMETERS;
         if (mode == Mode.KEEP && !large) return state;
         String property = System.getProperty("tunelab.mmapThreshold");
+        boolean configured = System.getenv("MALLOC_MMAP_THRESHOLD_") != null || property != null;
+        if (parameters < KEEP_MODEL_PARAMETERS && !configured) return state(); // small: glibc's dynamic threshold
         if (System.getenv("MALLOC_MMAP_THRESHOLD_") != null) {
             fixed("MALLOC_MMAP_THRESHOLD_=" + System.getenv("MALLOC_MMAP_THRESHOLD_"));
         } else if ("glibc".equals(property)) {
@@ -120,6 +129,6 @@ public final class NativeHeap {
 
     /** What this process runs with, for run records. */
     public static synchronized String state() {
-        return state != null ? state : "glibc default (dynamic): no model made yet";
+        return state != null ? state : "glibc default (dynamic): no model of " + KEEP_MODEL_PARAMETERS + "+ parameters yet";
     }
 }
